@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+'use strict';
+// Entry point of the `churn` command (npx churn ...). The code is the esbuild bundle that
+// `npm ci` / `npm run build` writes to dist/.
+const path = require('node:path');
+const fs = require('node:fs');
+
+const entry = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+if (!fs.existsSync(entry)) {
+  process.stderr.write(`churn is not built yet: run \`npm run build\` in ${path.dirname(__dirname)}\n`);
+  process.exit(1);
+}
+process.setSourceMapsEnabled(true);
+require(entry);

@@ -1,0 +1,2 @@
+export { ChurnError, isChurnError, describeError } from './churn-error';
+export type { ChurnErrorCode, ChurnErrorOptions } from './churn-error';

@@ -1,0 +1,17 @@
+// Bundles the `churn` CLI with esbuild: our libs are inlined (resolved through tsconfig paths),
+// npm packages stay external and load from node_modules. Runs on `npm ci` (prepare) and takes
+// well under a second, so the CLI works right after install.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { 'cli/main': 'apps/cli/src/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: true,
+  tsconfig: 'tsconfig.base.json',
+  logLevel: 'warning',
+});
