@@ -1,0 +1,39 @@
+import { tableToIPC, tableFromIPC, type Table } from 'apache-arrow';
+import { ChurnError } from '@churn/errors';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm/node';
+
+export interface WriteParquetOptions {
+  compression?: 'snappy' | 'zstd' | 'none';
+  /** Rows per row group: large enough for efficient scans, small enough to shard on. */
+  rowGroupRows?: number;
+  /** Key-value metadata written into the footer. */
+  metadata?: Record<string, string>;
+}
+
+const COMPRESSION = { snappy: Compression.SNAPPY, zstd: Compression.ZSTD, none: Compression.UNCOMPRESSED } as const;
+
+/** Encodes an Arrow table as a Parquet file. */
+export function writeParquetTable(table: Table, options: WriteParquetOptions = {}): Uint8Array {
+  let builder = new WriterPropertiesBuilder()
+    .setCompression(COMPRESSION[options.compression ?? 'snappy'])
+    .setMaxRowGroupSize(options.rowGroupRows ?? 128 * 1024)
+    .setCreatedBy('churn-scoring');
+  if (options.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
+  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  return writeParquet(wasmTable, builder.build());
+}
+
+/** Decodes a whole Parquet file held in memory (small files, tests and tools). */
+export function readParquetBytes(bytes: Uint8Array, columns?: string[]): Table {
+  // parquet-wasm's synchronous reader ignores its `columns` option, so select after decoding.
+  const table = tableFromIPC(readParquet(bytes).intoIPCStream());
+  if (!columns) return table;
+  const names = new Set(table.schema.fields.map((f) => f.name));
+  const missing = columns.filter((c) => !names.has(c));
+  if (missing.length > 0) {
+    throw new ChurnError('CONTRACT_VIOLATION', `Parquet data has no column ${missing.map((c) => `"${c}"`).join(', ')}`, {
+      details: { columns: missing },
+    });
+  }
+  return table.select(columns);
+}
