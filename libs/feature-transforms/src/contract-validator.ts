@@ -1,0 +1,94 @@
+import type { Schema } from 'apache-arrow';
+import type { InputContract } from '@churn/model-bundle';
+import { arrowTypeMatches } from './arrow-columns';
+import type { ColumnCache } from './column-cache';
+
+/** Rows that break the input contract, each with the first reason found, plus counts by kind. */
+export interface ContractIssues {
+  /** Row index (within the table) -> human-readable reason naming column and value. */
+  badRows: Map<number, string>;
+  /** Reason kind (column and problem, without the value) -> number of rows it was found on. */
+  counts: Map<string, number>;
+}
+
+/** Contract columns absent from a file's schema (checked from the footer, before any data is read). */
+export function missingColumns(schema: Schema, contract: InputContract): string[] {
+  const present = new Set(schema.fields.map((f) => f.name));
+  return contract.columns.filter((c) => !present.has(c.name)).map((c) => c.name);
+}
+
+function formatValue(value: number): string {
+  return Number.isNaN(value) ? 'NaN' : String(value);
+}
+
+/**
+ * Checks every row against the contract: types, nulls, NaN/Infinity, ranges, allowed categories
+ * and duplicate ids. Data problems are returned as data; only a missing column throws.
+ */
+export function validateContract(columns: ColumnCache, contract: InputContract): ContractIssues {
+  const badRows = new Map<number, string>();
+  const counts = new Map<string, number>();
+  const n = columns.numRows;
+  const flag = (row: number, kind: string, reason: string) => {
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    if (!badRows.has(row)) badRows.set(row, reason);
+  };
+
+  for (const spec of contract.columns) {
+    const vector = columns.vector(spec.name);
+    if (!arrowTypeMatches(vector.type, spec.type)) {
+      const kind = `${spec.name}: has Arrow type ${String(vector.type)} where the contract expects ${spec.type}`;
+      for (let r = 0; r < n; r++) flag(r, kind, kind);
+      continue;
+    }
+    if (spec.type === 'string') {
+      const { codes, categories } = columns.categoricalColumn(spec.name);
+      const allowed = spec.allowed ? new Set(spec.allowed) : undefined;
+      const ok = categories.map((c) => !allowed || allowed.has(c));
+      for (let r = 0; r < n; r++) {
+        const code = codes[r]!;
+        if (code < 0) {
+          if (!spec.nullable) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
+        } else if (!ok[code]) {
+          const value = categories[code]!;
+          flag(r, `${spec.name}: unknown category`, `${spec.name}: unknown category ${JSON.stringify(value)} (allowed: ${spec.allowed!.join(', ')})`);
+        }
+      }
+      continue;
+    }
+    const { values, isNull } = columns.numericColumn(spec.name);
+    const min = spec.min ?? -Infinity;
+    const max = spec.max ?? Infinity;
+    for (let r = 0; r < n; r++) {
+      const v = values[r]!;
+      if (v >= min && v <= max) continue; // fast path: finite and in range
+      if (isNull[r]) {
+        if (!spec.nullable) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
+      } else if (Number.isNaN(v)) {
+        flag(r, `${spec.name}: NaN`, `${spec.name}: NaN is not a valid value`);
+      } else if (!Number.isFinite(v)) {
+        flag(r, `${spec.name}: infinite value`, `${spec.name}: ${formatValue(v)} is not a valid value`);
+      } else if (v < min) {
+        flag(r, `${spec.name}: below minimum ${min}`, `${spec.name}: ${formatValue(v)} is below the minimum ${min}`);
+      } else {
+        flag(r, `${spec.name}: above maximum ${max}`, `${spec.name}: ${formatValue(v)} is above the maximum ${max}`);
+      }
+    }
+  }
+
+  const idSpec = contract.columns.find((c) => c.name === contract.idColumn);
+  if (contract.rejectDuplicateIds && idSpec && arrowTypeMatches(columns.vector(idSpec.name).type, idSpec.type)) {
+    const { codes, categories } = columns.categoricalColumn(contract.idColumn);
+    const firstRow = new Int32Array(categories.length).fill(-1);
+    for (let r = 0; r < n; r++) {
+      const code = codes[r]!;
+      if (code < 0) continue;
+      const first = firstRow[code]!;
+      if (first === -1) firstRow[code] = r;
+      else {
+        flag(r, `${contract.idColumn}: duplicate id`, `${contract.idColumn}: duplicate id ${JSON.stringify(categories[code])} (an earlier row of this shard has it)`);
+      }
+    }
+  }
+  return { badRows, counts };
+}

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+/**
+ * The runtime schema of `bundle.json`. Types below are inferred from it, so the documented
+ * format (docs/bundle-format.md), the validator and the code cannot drift apart.
+ */
+
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case: lower-case letters, digits and _, starting with a letter');
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const transformSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('numeric'), column: z.string().min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('ratio'),
+      numerator: z.string().min(1),
+      denominator: z.string().min(1),
+      /** Added to numerator and denominator (smoothing, e.g. 1 for login trends). */
+      offset: finite.default(0),
+    })
+    .strict(),
+  z.object({ kind: z.literal('one_hot'), column: z.string().min(1), category: z.string() }).strict(),
+  z.object({ kind: z.literal('is_null'), column: z.string().min(1) }).strict(),
+]);
+
+export const featureSchema = z
+  .object({
+    /** Model feature id; also names the `contrib_<id>` column when not grouped. */
+    id: identifier,
+    description: z.string().optional(),
+    transform: transformSchema,
+    /** Value used when the transform yields null or NaN (missing source, zero denominator). */
+    fill: finite.default(0),
+    /** Clamp to [min, max] before scaling. */
+    clip: z.tuple([finite, finite]).optional(),
+    /** Apply log(1 + x) after clipping (heavy-tailed counts). */
+    log1p: z.boolean().default(false),
+    /** Standardisation: (x - center) / scale. */
+    center: finite.default(0),
+    scale: finite.refine((v) => v !== 0, 'must not be 0').default(1),
+    /** Reason text template: `{column}` is a raw input value, `{column:pct}` a percentage, `{value}` the feature value. */
+    reason: z.string().optional(),
+    /** Only actionable features are offered as reasons; others still get contributions. */
+    actionable: z.boolean().default(false),
+    /** Features sharing a group (e.g. one-hot plan columns) are explained as one. */
+    group: identifier.optional(),
+  })
+  .strict();
+
+export const contractColumnSchema = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(['string', 'integer', 'number', 'boolean']),
+    nullable: z.boolean().default(false),
+    min: finite.optional(),
+    max: finite.optional(),
+    allowed: z.array(z.string()).min(1).optional(),
+  })
+  .strict();
+
+export const inputContractSchema = z
+  .object({
+    idColumn: z.string().min(1),
+    columns: z.array(contractColumnSchema).min(1),
+    /** A shard with a larger fraction of contract-breaking rows fails instead of being scored. */
+    maxBadRowFraction: z.number().min(0).max(1).default(0.05),
+    /** Quarantine the second and later rows of an id seen earlier in the same shard. */
+    rejectDuplicateIds: z.boolean().default(true),
+  })
+  .strict();
+
+export const eligibilitySchema = z
+  .object({ column: z.string().min(1), in: z.array(z.string()).min(1) })
+  .strict();
+
+export const riskBandSchema = z.object({ name: identifier, minScore: z.number().min(0).max(1) }).strict();
+
+export const explainSettingsSchema = z
+  .object({
+    method: z.enum(['linear', 'exact', 'sampling']).default('sampling'),
+    baseline: z.enum(['median', 'mean']).default('median'),
+    space: z.enum(['probability', 'logit']).default('probability'),
+    /** Which rows get explanations: none | all | band:a,b | score>=X | top:P% */
+    policy: z.string().default('band:medium,high'),
+    permutations: z.number().int().min(1).default(16),
+  })
+  .strict();
+
+export const histogramSchema = z
+  .object({
+    /** Bin edges, ascending; counts has edges.length - 1 entries. */
+    edges: z.array(finite).min(2),
+    counts: z.array(z.number().int().min(0)),
+  })
+  .strict();
+
+export const featureProfileSchema = histogramSchema
+  .extend({ nullRate: z.number().min(0).max(1), mean: finite, median: finite, min: finite, max: finite })
+  .strict();
+
+export const referenceProfileSchema = z
+  .object({
+    rows: z.number().int().min(1),
+    features: z.record(z.string(), featureProfileSchema),
+    score: histogramSchema.extend({
+      /** Score quantiles at 0%, 1%, ..., 100% (101 values). */
+      quantiles: z.array(finite).length(101),
+      mean: finite,
+    }),
+  })
+  .strict();
+
+export const modelSectionSchema = z
+  .object({
+    file: z.string().min(1).default('model.onnx'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+    input: z.object({ name: z.string().min(1), elementType: z.literal('float32').default('float32') }).strict(),
+    output: z
+      .object({
+        name: z.string().min(1),
+        /** Column of the output tensor holding P(churn) (1 for a [N,2] classifier output). */
+        probabilityIndex: z.number().int().min(0).default(0),
+        /** `logit` outputs are passed through a sigmoid. */
+        kind: z.enum(['probability', 'logit']).default('probability'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const trainingInfoSchema = z
+  .object({
+    kind: z.string(),
+    trainedAt: z.string(),
+    dataset: z.string().optional(),
+    seed: z.number().int().optional(),
+    trainRows: z.number().int().min(0),
+    heldOutRows: z.number().int().min(0),
+    heldOutAuc: z.number().min(0).max(1),
+    /** AUC of the data-generating process's true probabilities on the same held-out rows. */
+    trueAuc: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+export const bundleManifestSchema = z
+  .object({
+    formatVersion: z.literal(1),
+    name: identifier.or(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and -')),
+    version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]*$/, 'must be a version like 1.0.0 (no / or :)'),
+    description: z.string().optional(),
+    model: modelSectionSchema,
+    features: z.array(featureSchema).min(1),
+    inputContract: inputContractSchema,
+    eligibility: eligibilitySchema.optional(),
+    riskBands: z.array(riskBandSchema).min(1),
+    explain: explainSettingsSchema.default(() => explainSettingsSchema.parse({})),
+    reference: referenceProfileSchema.optional(),
+    training: trainingInfoSchema.optional(),
+  })
+  .strict();
+
+/** bundle.json as written by a person or a tool (defaults may be omitted). */
+export type BundleManifestInput = z.input<typeof bundleManifestSchema>;
+/** bundle.json after validation, with every default filled in. */
+export type BundleManifest = z.output<typeof bundleManifestSchema>;
+export type FeatureSpec = BundleManifest['features'][number];
+export type FeatureTransform = FeatureSpec['transform'];
+export type InputContract = BundleManifest['inputContract'];
+export type ContractColumn = InputContract['columns'][number];
+export type EligibilityRule = z.output<typeof eligibilitySchema>;
+export type RiskBand = z.output<typeof riskBandSchema>;
+export type ExplainSettings = BundleManifest['explain'];
+export type ReferenceProfile = z.output<typeof referenceProfileSchema>;
+export type FeatureProfile = z.output<typeof featureProfileSchema>;
+export type TrainingInfo = z.output<typeof trainingInfoSchema>;

@@ -1,0 +1,103 @@
+import { ChurnError } from '@churn/errors';
+import type { z } from 'zod';
+import { bundleManifestSchema, type BundleManifest } from './bundle-schema';
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '') || '(root)';
+}
+
+/** Cross-field rules a per-field schema cannot express. Returns every problem found. */
+export function semanticProblems(manifest: BundleManifest): string[] {
+  const problems: string[] = [];
+  const contract = new Map(manifest.inputContract.columns.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  const numericTypes = new Set(['integer', 'number', 'boolean']);
+
+  const needColumn = (where: string, column: string, types?: Set<string>) => {
+    const spec = contract.get(column);
+    if (!spec) {
+      problems.push(`${where}: column "${column}" is not declared in inputContract.columns; add it there`);
+    } else if (types && !types.has(spec.type)) {
+      problems.push(`${where}: column "${column}" has contract type ${spec.type}, expected ${[...types].join(' or ')}`);
+    }
+  };
+
+  manifest.features.forEach((feature, i) => {
+    const where = `features[${i}] (${feature.id})`;
+    if (seen.has(feature.id)) problems.push(`${where}: duplicate feature id "${feature.id}"`);
+    seen.add(feature.id);
+    const t = feature.transform;
+    switch (t.kind) {
+      case 'numeric':
+        needColumn(where, t.column, numericTypes);
+        break;
+      case 'ratio':
+        needColumn(where, t.numerator, numericTypes);
+        needColumn(where, t.denominator, numericTypes);
+        break;
+      case 'one_hot': {
+        needColumn(where, t.column, new Set(['string']));
+        const allowed = contract.get(t.column)?.allowed;
+        if (allowed && !allowed.includes(t.category)) {
+          problems.push(`${where}: category "${t.category}" is not in the allowed values of "${t.column}" (${allowed.join(', ')})`);
+        }
+        break;
+      }
+      case 'is_null':
+        needColumn(where, t.column);
+        break;
+    }
+    if (feature.clip && feature.clip[0] > feature.clip[1]) problems.push(`${where}: clip min ${feature.clip[0]} is above max ${feature.clip[1]}`);
+    if (feature.group && seen.has(feature.group) && !manifest.features.some((f) => f.id === feature.group && f.group === feature.group)) {
+      problems.push(`${where}: group "${feature.group}" has the same name as a feature id; rename one`);
+    }
+  });
+
+  const id = contract.get(manifest.inputContract.idColumn);
+  if (!id) problems.push(`inputContract.idColumn: "${manifest.inputContract.idColumn}" is not declared in inputContract.columns`);
+  else if (id.nullable) problems.push(`inputContract.idColumn: "${id.name}" must not be nullable`);
+
+  const names = new Set<string>();
+  for (const [i, column] of manifest.inputContract.columns.entries()) {
+    if (names.has(column.name)) problems.push(`inputContract.columns[${i}]: duplicate column "${column.name}"`);
+    names.add(column.name);
+    if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+      problems.push(`inputContract.columns[${i}] (${column.name}): min ${column.min} is above max ${column.max}`);
+    }
+  }
+
+  if (manifest.eligibility) needColumn('eligibility', manifest.eligibility.column);
+
+  const bands = manifest.riskBands;
+  if (bands[0] && bands[0].minScore !== 0) problems.push('riskBands[0]: the first band must start at minScore 0 so every score has a band');
+  for (let i = 1; i < bands.length; i++) {
+    const prev = bands[i - 1];
+    const cur = bands[i];
+    if (prev && cur && cur.minScore <= prev.minScore) problems.push(`riskBands[${i}] (${cur.name}): minScore must be above the previous band's ${prev.minScore}`);
+  }
+  if (new Set(bands.map((b) => b.name)).size !== bands.length) problems.push('riskBands: band names must be unique');
+
+  for (const key of Object.keys(manifest.reference?.features ?? {})) {
+    if (!seen.has(key)) problems.push(`reference.features.${key}: no model feature has this id`);
+  }
+  return problems;
+}
+
+/**
+ * Validates a parsed bundle.json and fills in defaults. Every problem is reported at once, each
+ * with its path, so a hand-written spec can be fixed in one pass.
+ */
+export function parseBundleManifest(json: unknown, source = 'bundle.json'): BundleManifest {
+  const result = bundleManifestSchema.safeParse(json);
+  const problems = result.success
+    ? semanticProblems(result.data)
+    : result.error.issues.map((issue: z.core.$ZodIssue) => `${formatPath(issue.path)}: ${issue.message}`);
+  if (!result.success || problems.length > 0) {
+    throw new ChurnError(
+      'INVALID_BUNDLE',
+      `${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee docs/bundle-format.md for the format.`,
+      { details: { source, problems } },
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,173 @@
+import { InferenceSession, Tensor, type InferenceSession as Session } from 'onnxruntime-node';
+import { ChurnError } from '@churn/errors';
+import { candidateDevices, type Device, type ResolvedDevice } from './execution-provider';
+
+/** What the ONNX graph declares about one input or output. */
+export interface TensorInfo {
+  name: string;
+  elementType: string;
+  /** Dimensions; symbolic ones (batch) are strings or -1. */
+  shape: (number | string)[];
+}
+
+export interface ModelSignature {
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+export interface ScorerOptions {
+  modelBytes: Uint8Array;
+  inputName: string;
+  outputName: string;
+  /** Column of the output holding P(churn). */
+  probabilityIndex: number;
+  outputKind: 'probability' | 'logit';
+  featureCount: number;
+  device: Device;
+  /** Rows per session.run (default 65,536). */
+  batchRows?: number;
+  /** ONNX Runtime intra-op threads (default: ORT's choice, all cores). */
+  intraOpThreads?: number;
+  log?: (message: string) => void;
+}
+
+function describeShape(info: TensorInfo): string {
+  return `[${info.shape.join(', ')}]`;
+}
+
+function signatureOf(session: Session): ModelSignature {
+  const map = (meta: readonly InferenceSession.ValueMetadata[]): TensorInfo[] =>
+    meta.map((m) =>
+      m.isTensor
+        ? { name: m.name, elementType: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : String(d))) }
+        : { name: m.name, elementType: 'non-tensor', shape: [] },
+    );
+  return { inputs: map(session.inputMetadata), outputs: map(session.outputMetadata) };
+}
+
+async function createSession(modelBytes: Uint8Array, device: ResolvedDevice, intraOpThreads?: number): Promise<Session> {
+  return InferenceSession.create(modelBytes, {
+    executionProviders: [device],
+    graphOptimizationLevel: 'all',
+    ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
+  });
+}
+
+/** Reads an ONNX model's inputs and outputs (names, element types, shapes) without scoring. */
+export async function inspectModel(modelBytes: Uint8Array): Promise<ModelSignature> {
+  let session: Session;
+  try {
+    session = await createSession(modelBytes, 'cpu');
+  } catch (cause) {
+    throw new ChurnError('MODEL_MISMATCH', `not a loadable ONNX model: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return signatureOf(session);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Problems between what a bundle says and what the graph declares; empty when they agree. */
+export function signatureProblems(signature: ModelSignature, expected: Pick<ScorerOptions, 'inputName' | 'outputName' | 'featureCount' | 'probabilityIndex'>): string[] {
+  const problems: string[] = [];
+  const input = signature.inputs.find((i) => i.name === expected.inputName);
+  if (!input) {
+    problems.push(`the graph has no input "${expected.inputName}" (inputs: ${signature.inputs.map((i) => i.name).join(', ')})`);
+  } else {
+    if (input.elementType !== 'float32') problems.push(`input "${input.name}" has element type ${input.elementType}, expected float32`);
+    const width = input.shape[1];
+    if (input.shape.length !== 2) problems.push(`input "${input.name}" has shape ${describeShape(input)}, expected [batch, ${expected.featureCount}]`);
+    else if (typeof width === 'number' && width > 0 && width !== expected.featureCount) {
+      problems.push(`input "${input.name}" takes ${width} features but the bundle lists ${expected.featureCount}`);
+    }
+  }
+  if (signature.inputs.length > 1) problems.push(`the graph has ${signature.inputs.length} inputs; a churn model must take one [batch, features] float32 tensor`);
+  const output = signature.outputs.find((o) => o.name === expected.outputName);
+  if (!output) {
+    problems.push(`the graph has no output "${expected.outputName}" (outputs: ${signature.outputs.map((o) => o.name).join(', ')})`);
+  } else {
+    if (output.elementType !== 'float32') {
+      problems.push(`output "${output.name}" has element type ${output.elementType}, expected float32 (export scikit-learn classifiers with zipmap=False)`);
+    }
+    const width = output.shape.length === 1 ? 1 : output.shape[1];
+    if (output.shape.length > 2) problems.push(`output "${output.name}" has shape ${describeShape(output)}, expected [batch] or [batch, k]`);
+    else if (typeof width === 'number' && width > 0 && expected.probabilityIndex >= width) {
+      problems.push(`output "${output.name}" has ${width} column(s) but the bundle reads column ${expected.probabilityIndex}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * An ONNX session bound to one bundle: checks the graph against the bundle at load, picks the
+ * execution provider, and scores a row-major feature matrix in large batches.
+ */
+export class OnnxScorer {
+  private constructor(
+    private readonly session: Session,
+    private readonly options: ScorerOptions,
+    /** The execution provider actually in use. */
+    readonly device: ResolvedDevice,
+  ) {}
+
+  static async create(options: ScorerOptions): Promise<OnnxScorer> {
+    const failures: string[] = [];
+    for (const device of candidateDevices(options.device)) {
+      let session: Session;
+      try {
+        session = await createSession(options.modelBytes, device, options.intraOpThreads);
+      } catch (cause) {
+        failures.push(`${device}: ${(cause as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      const problems = signatureProblems(signatureOf(session), options);
+      if (problems.length > 0) {
+        await session.release();
+        throw new ChurnError('MODEL_MISMATCH', `the ONNX model does not match its bundle:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+          details: { problems },
+        });
+      }
+      if (failures.length > 0) options.log?.(`execution provider fallback: ${failures.join('; ')}; using ${device}`);
+      return new OnnxScorer(session, options, device);
+    }
+    throw new ChurnError('DEVICE_UNAVAILABLE', `no execution provider could load the model (${failures.join('; ')}); use --device cpu, or install the CUDA build of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12) on a GPU machine`, {
+      details: { failures },
+    });
+  }
+
+  get batchRows(): number {
+    return this.options.batchRows ?? 65_536;
+  }
+
+  /**
+   * Scores `rows` rows of `features` (row-major, featureCount wide) and returns P(churn) per row.
+   * Batches share the input buffer through subarray views, so no copies are made.
+   */
+  async score(features: Float32Array, rows: number, onBatch?: (rows: number, ms: number) => void): Promise<Float32Array> {
+    const width = this.options.featureCount;
+    const out = new Float32Array(rows);
+    const { probabilityIndex, outputKind, inputName, outputName } = this.options;
+    for (let start = 0; start < rows; start += this.batchRows) {
+      const count = Math.min(this.batchRows, rows - start);
+      const input = new Tensor('float32', features.subarray(start * width, (start + count) * width), [count, width]);
+      const began = performance.now();
+      const result = await this.session.run({ [inputName]: input });
+      onBatch?.(count, performance.now() - began);
+      const tensor = result[outputName];
+      if (!tensor) throw new ChurnError('MODEL_MISMATCH', `the model returned no output "${outputName}"`);
+      const data = tensor.data as Float32Array;
+      const stride = tensor.dims.length === 2 ? Number(tensor.dims[1]) : 1;
+      for (let i = 0; i < count; i++) {
+        const v = data[i * stride + probabilityIndex]!;
+        out[start + i] = outputKind === 'logit' ? 1 / (1 + Math.exp(-v)) : v;
+      }
+      for (const value of Object.values(result)) value.dispose();
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
