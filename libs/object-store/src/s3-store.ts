@@ -114,6 +114,13 @@ export class S3ObjectStore implements ObjectStore {
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType }),
       );
     } catch (cause) {
+      // Not "input not found": the output location names a bucket that is not there.
+      if ((cause as { name?: string } | undefined)?.name === 'NoSuchBucket') {
+        throw new ChurnError('INVALID_ARGUMENT', `cannot write ${uri}: bucket "${bucket}" does not exist`, {
+          cause,
+          details: { uri },
+        });
+      }
       throw s3Error('write', uri, cause);
     }
   }
