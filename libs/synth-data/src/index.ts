@@ -1,0 +1,7 @@
+export { writeSynthDataset } from './synth-dataset-writer';
+export { synthFileTable } from './synth-table';
+export type { SynthOptions, SynthFileResult, SynthResult } from './synth-options';
+export { trueChurnProbability, CHURN_COEFFICIENTS } from './churn-probability';
+export { SYNTH_COLUMNS, LABEL_COLUMN, PLANS, STATUSES } from './synth-schema';
+export { FAULT_KINDS, WRONG_TYPE_COLUMN, wrongTypeFileIndex } from './fault-injector';
+export type { FaultKind } from './fault-injector';
