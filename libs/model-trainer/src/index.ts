@@ -1,0 +1,13 @@
+export { trainBundle } from './train-bundle';
+export type { TrainBundleOptions, TrainResult } from './train-bundle';
+export { churnModelSpec } from './churn-feature-spec';
+export type { ModelSpec } from './churn-feature-spec';
+export { rocAuc } from './roc-auc';
+export { exportMlpOnnx, exportLogisticOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
+export type { OnnxExportOptions } from './onnx-export';
+export { predictProbabilities } from './model-weights';
+export type { MlpWeights, LogisticWeights, ModelWeights } from './model-weights';
+export { fitModel } from './gradient-trainer';
+export type { FitOptions, FitResult, LabelledMatrix, ModelKind } from './gradient-trainer';
+export { buildReferenceProfile } from './reference-profile';
+export type { ReferenceInput } from './reference-profile';
