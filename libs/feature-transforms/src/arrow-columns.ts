@@ -1,4 +1,4 @@
-import { DataType, type Data, type Vector } from 'apache-arrow';
+import { DataType, Utf8, makeData, makeVector, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 
 /** Numeric view of a column: values as float64, NaN where the value is null. */
 export interface NumericColumn {
@@ -62,10 +62,11 @@ export function numericColumn(vector: Vector): NumericColumn {
         values[base + i] = (bits[bit >> 3]! & (1 << (bit & 7))) !== 0 ? 1 : 0;
       }
     } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-      for (let i = 0; i < len; i++) values[base + i] = Number(src[chunk.offset + i]!);
+      // Arrow slices value buffers to the chunk (only bit-packed buffers keep `offset`).
+      for (let i = 0; i < len; i++) values[base + i] = Number(src[i]!);
     } else {
       const typed = src as ArrayLike<number>;
-      for (let i = 0; i < len; i++) values[base + i] = typed[chunk.offset + i]!;
+      for (let i = 0; i < len; i++) values[base + i] = typed[i]!;
     }
     if (chunk.nullCount > 0) {
       for (let i = 0; i < len; i++) {
@@ -81,10 +82,47 @@ export function numericColumn(vector: Vector): NumericColumn {
   return { values, isNull, nullCount };
 }
 
+/** Byte location of a string value: its buffer and [start, end), or undefined for null. */
+interface Utf8Slot {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/**
+ * Resolves row `i` of a Utf8 or Dictionary<_, Utf8> chunk to the bytes of its value, without
+ * decoding a string. Returns undefined for null, and null when the encoding is not supported.
+ */
+function utf8Slot(chunk: Data, i: number): Utf8Slot | undefined | null {
+  // Arrow JS slices offset and key buffers to the chunk; only validity bitmaps keep `offset`.
+  if (!isValid(chunk, i)) return undefined;
+  let target = chunk;
+  let j = i;
+  if (DataType.isDictionary(chunk.type)) {
+    const dict = chunk.dictionary?.data;
+    if (!dict || dict.length !== 1) return null;
+    target = dict[0]!;
+    j = Number((chunk.values as ArrayLike<number>)[i]);
+    if (!isValid(target, j)) return undefined;
+  }
+  if (!DataType.isUtf8(target.type) || !target.valueOffsets) return null;
+  const offsets = target.valueOffsets as Int32Array;
+  return { bytes: target.values as Uint8Array, start: offsets[j]!, end: offsets[j + 1]! };
+}
+
+function isUtf8Like(chunk: Data): boolean {
+  const valueType = DataType.isDictionary(chunk.type) ? (chunk.type as { dictionary: DataType }).dictionary : chunk.type;
+  return DataType.isUtf8(valueType) && (!DataType.isDictionary(chunk.type) || chunk.dictionary?.data.length === 1);
+}
+
+function decodeUtf8(slot: Utf8Slot): string {
+  return Buffer.from(slot.bytes.buffer, slot.bytes.byteOffset, slot.bytes.byteLength).toString('utf8', slot.start, slot.end);
+}
+
 /**
  * Per-row category codes of a string column. Dictionary-encoded chunks (what Parquet readers
  * produce for low-cardinality strings) are mapped through their dictionary once, so the cost is
- * per distinct value, not per row.
+ * per distinct value; strings are sliced straight from Arrow's byte buffers.
  */
 export function categoricalColumn(vector: Vector): CategoricalColumn {
   const codes = new Int32Array(vector.length);
@@ -104,13 +142,22 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
     const len = chunk.length;
     if (DataType.isDictionary(chunk.type) && chunk.dictionary) {
       const dict = chunk.dictionary;
-      const remap = new Int32Array(dict.length);
-      for (let d = 0; d < dict.length; d++) {
-        const value = dict.get(d) as string | null;
-        remap[d] = value === null ? -1 : codeOf(value);
+      const remap = new Int32Array(dict.length).fill(-1);
+      let d = 0;
+      for (const dictChunk of dict.data as Data[]) {
+        for (let k = 0; k < dictChunk.length; k++, d++) {
+          const slot = isUtf8Like(dictChunk) ? utf8Slot(dictChunk, k) : null;
+          const value = slot === null ? (dict.get(d) as unknown) : slot && decodeUtf8(slot);
+          remap[d] = value === null || value === undefined ? -1 : codeOf(String(value));
+        }
       }
       const keys = chunk.values as ArrayLike<number>;
-      for (let i = 0; i < len; i++) codes[base + i] = isValid(chunk, i) ? remap[keys[chunk.offset + i]!]! : -1;
+      for (let i = 0; i < len; i++) codes[base + i] = isValid(chunk, i) ? remap[Number(keys[i])]! : -1;
+    } else if (isUtf8Like(chunk)) {
+      for (let i = 0; i < len; i++) {
+        const slot = utf8Slot(chunk, i);
+        codes[base + i] = slot ? codeOf(decodeUtf8(slot)) : -1;
+      }
     } else {
       for (let i = 0; i < len; i++) {
         const value = vector.get(base + i) as unknown;
@@ -120,6 +167,59 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
     base += len;
   }
   return { codes, categories };
+}
+
+/** Chunk index and chunk-local row of each of `rows` (ascending rows walk forward). */
+function locateRows(chunks: readonly Data[], rows: ArrayLike<number>): { chunkOf: Int32Array; local: Int32Array } {
+  const starts = new Float64Array(chunks.length + 1);
+  chunks.forEach((c, k) => (starts[k + 1] = starts[k]! + c.length));
+  const n = rows.length;
+  const chunkOf = new Int32Array(n);
+  const local = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    if (r < starts[k]!) k = 0;
+    while (r >= starts[k + 1]!) k++;
+    chunkOf[i] = k;
+    local[i] = r - starts[k]!;
+  }
+  return { chunkOf, local };
+}
+
+/**
+ * The values of `rows` of a string column as a new Utf8 vector. Utf8 and dictionary-encoded
+ * input is copied byte range by byte range, without decoding a single string.
+ */
+export function takeStrings(vector: Vector, rows: ArrayLike<number>, categorical?: CategoricalColumn): Vector<Utf8> {
+  const chunks = vector.data as Data[];
+  if (!chunks.every(isUtf8Like)) {
+    const { codes, categories } = categorical ?? categoricalColumn(vector);
+    return vectorFromArray(Array.from(rows, (r) => (codes[r]! < 0 ? null : categories[codes[r]!]!)), new Utf8());
+  }
+  const n = rows.length;
+  const { chunkOf, local } = locateRows(chunks, rows);
+  const slots = new Array<Utf8Slot | undefined>(n);
+  const outOffsets = new Int32Array(n + 1);
+  let size = 0;
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const slot = utf8Slot(chunks[chunkOf[i]!]!, local[i]!) ?? undefined;
+    slots[i] = slot;
+    if (slot) size += slot.end - slot.start;
+    else nullCount++;
+    outOffsets[i + 1] = size;
+  }
+  const data = new Uint8Array(size);
+  const nullBitmap = nullCount > 0 ? new Uint8Array((n + 7) >> 3) : undefined;
+  for (let i = 0; i < n; i++) {
+    const slot = slots[i];
+    if (slot) {
+      data.set(slot.bytes.subarray(slot.start, slot.end), outOffsets[i]!);
+      if (nullBitmap) nullBitmap[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, valueOffsets: outOffsets, data, nullBitmap, nullCount }));
 }
 
 /** Row values of a column as strings (ids for output and quarantine), null where missing. */

@@ -1,6 +1,6 @@
-import type { Table, Vector } from 'apache-arrow';
+import type { Table, Utf8, Vector } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { categoricalColumn, numericColumn, type CategoricalColumn, type NumericColumn } from './arrow-columns';
+import { categoricalColumn, numericColumn, takeStrings, type CategoricalColumn, type NumericColumn } from './arrow-columns';
 
 /**
  * Decoded views of a table's columns, built once per shard and shared by the contract check,
@@ -33,6 +33,11 @@ export class ColumnCache {
       this.numeric.set(name, column);
     }
     return column;
+  }
+
+  /** The values of `rows` of a string column as a new Utf8 vector (ids for output tables). */
+  takeStrings(name: string, rows: ArrayLike<number>): Vector<Utf8> {
+    return takeStrings(this.vector(name), rows, this.categorical.get(name));
   }
 
   categoricalColumn(name: string): CategoricalColumn {

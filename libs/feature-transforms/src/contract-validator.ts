@@ -57,8 +57,9 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
       continue;
     }
     const { values, isNull } = columns.numericColumn(spec.name);
-    const min = spec.min ?? -Infinity;
-    const max = spec.max ?? Infinity;
+    // Finite defaults, so the fast path below also refuses ±Infinity when no bound is declared.
+    const min = spec.min ?? -Number.MAX_VALUE;
+    const max = spec.max ?? Number.MAX_VALUE;
     for (let r = 0; r < n; r++) {
       const v = values[r]!;
       if (v >= min && v <= max) continue; // fast path: finite and in range

@@ -16,38 +16,42 @@ export interface FeaturePipeline {
   transform(columns: ColumnCache, rows: Int32Array, out: Float32Array): void;
 }
 
-type RawKernel = (columns: ColumnCache) => (row: number) => number;
-
-function rawKernel(feature: FeatureSpec): RawKernel {
+/** Writes the raw transform value (before fill/clip/scale) of each selected row into `raw`. */
+function rawValues(feature: FeatureSpec, columns: ColumnCache, rows: Int32Array, raw: Float64Array): void {
   const t = feature.transform;
+  const n = rows.length;
   switch (t.kind) {
-    case 'numeric':
-      return (columns) => {
-        const { values } = columns.numericColumn(t.column);
-        return (row) => values[row]!;
-      };
-    case 'ratio':
-      return (columns) => {
-        const num = columns.numericColumn(t.numerator).values;
-        const den = columns.numericColumn(t.denominator).values;
-        const offset = t.offset;
-        return (row) => {
-          const d = den[row]! + offset;
-          return d === 0 ? Number.NaN : (num[row]! + offset) / d;
-        };
-      };
-    case 'one_hot':
-      return (columns) => {
-        const { codes, categories } = columns.categoricalColumn(t.column);
-        const target = categories.indexOf(t.category);
-        return (row) => (codes[row] === -1 ? Number.NaN : codes[row] === target ? 1 : 0);
-      };
-    case 'is_null':
-      return (columns) => {
-        const vector = columns.vector(t.column);
-        if (vector.nullCount === 0) return () => 0;
-        return (row) => (vector.isValid(row) ? 0 : 1);
-      };
+    case 'numeric': {
+      const values = columns.numericColumn(t.column).values;
+      for (let i = 0; i < n; i++) raw[i] = values[rows[i]!]!;
+      return;
+    }
+    case 'ratio': {
+      const num = columns.numericColumn(t.numerator).values;
+      const den = columns.numericColumn(t.denominator).values;
+      const offset = t.offset;
+      for (let i = 0; i < n; i++) {
+        const r = rows[i]!;
+        const d = den[r]! + offset;
+        raw[i] = d === 0 ? Number.NaN : (num[r]! + offset) / d;
+      }
+      return;
+    }
+    case 'one_hot': {
+      const { codes, categories } = columns.categoricalColumn(t.column);
+      const target = categories.indexOf(t.category);
+      for (let i = 0; i < n; i++) {
+        const code = codes[rows[i]!]!;
+        raw[i] = code === -1 ? Number.NaN : code === target ? 1 : 0;
+      }
+      return;
+    }
+    case 'is_null': {
+      const vector = columns.vector(t.column);
+      if (vector.nullCount === 0) raw.fill(0, 0, n);
+      else for (let i = 0; i < n; i++) raw[i] = vector.isValid(rows[i]!) ? 0 : 1;
+      return;
+    }
   }
 }
 
@@ -72,17 +76,25 @@ export function finishValue(feature: FeatureSpec, raw: number): number {
 }
 
 export function compileFeaturePipeline(features: readonly FeatureSpec[]): FeaturePipeline {
-  const kernels = features.map(rawKernel);
   const featureCount = features.length;
   return {
     featureIds: features.map((f) => f.id),
     sourceColumns: [...new Set(features.flatMap(transformColumns))],
     transform(columns, rows, out) {
+      const n = rows.length;
+      const raw = new Float64Array(n);
       for (let f = 0; f < featureCount; f++) {
         const feature = features[f]!;
-        const raw = kernels[f]!(columns);
-        const n = rows.length;
-        for (let i = 0; i < n; i++) out[i * featureCount + f] = finishValue(feature, raw(rows[i]!));
+        rawValues(feature, columns, rows, raw);
+        // The common case (finite input, no log) stays in one tight loop; finishValue handles the rest.
+        const lo = feature.clip ? feature.clip[0] : -Infinity;
+        const hi = feature.clip ? feature.clip[1] : Infinity;
+        const { center, scale, log1p } = feature;
+        for (let i = 0; i < n; i++) {
+          const x = raw[i]!;
+          out[i * featureCount + f] =
+            !log1p && x >= lo && x <= hi && Number.isFinite(x) ? (x - center) / scale : finishValue(feature, x);
+        }
       }
     },
   };

@@ -1,5 +1,5 @@
 export { ColumnCache } from './column-cache';
-export { numericColumn, categoricalColumn, stringValues, arrowTypeMatches } from './arrow-columns';
+export { numericColumn, categoricalColumn, stringValues, takeStrings, arrowTypeMatches } from './arrow-columns';
 export type { NumericColumn, CategoricalColumn, ContractType } from './arrow-columns';
 export { validateContract, missingColumns } from './contract-validator';
 export type { ContractIssues } from './contract-validator';
