@@ -32,8 +32,10 @@ export default [
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            only(['onnx-runner'], ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web']),
-            only(['arrow-io', 'integration-e2e'], ['parquet-wasm', 'parquet-wasm/*', 'parquetjs-lite']),
+            only(['onnx-runner', 'bench'], ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web']),
+            only(['arrow-io', 'integration-e2e'], ['parquet-wasm', 'parquet-wasm/*']),
+            // parquetjs-lite is only the naive baseline of the benchmark (DESIGN.md section 5).
+            only(['bench'], ['parquetjs-lite']),
             only(['object-store', 'integration-e2e'], ['@aws-sdk/*', 's3rver']),
             only(['warehouse', 'integration-e2e'], ['@duckdb/*']),
             only(['jobs', 'producer', 'worker'], ['bullmq']),

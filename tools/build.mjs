@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { 'cli/main': 'apps/cli/src/main.ts' },
+  entryPoints: { 'cli/main': 'apps/cli/src/main.ts', 'bench/main': 'tools/bench/src/main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

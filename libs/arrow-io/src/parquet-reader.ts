@@ -174,7 +174,7 @@ export async function readRowGroups(options: ReadRowGroupsOptions): Promise<Tabl
   const { file, failed } = await open(options);
   try {
     checkSelection(file, options);
-    const wasmTable = await Promise.race([file.read({ rowGroups: options.rowGroups, columns: options.columns }), failed]);
+    const wasmTable = await Promise.race([file.read({ rowGroups: options.rowGroups, columns: options.columns, batchSize: 65_536 }), failed]);
     return tableFromIPC(wasmTable.intoIPCStream());
   } catch (cause) {
     if (cause instanceof ChurnError) throw cause;

@@ -16,7 +16,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { arrowTypeMatches, categoricalColumn, numericColumn, stringValues, takeStrings } from './arrow-columns';
+import { arrowTypeMatches, categoricalColumn, duplicateRows, numericColumn, stringValues, takeStrings } from './arrow-columns';
 import { ColumnCache } from './column-cache';
 
 const dictType = () => new Dictionary(new Utf8(), new Int32());
@@ -259,5 +259,38 @@ describe('ColumnCache', () => {
       expect((error as ChurnError).message).toContain('"seats"');
       expect((error as ChurnError).details).toEqual({ column: 'seats' });
     }
+  });
+});
+
+describe('duplicateRows', () => {
+  /** The reference: a string per row and a Map, written independently of the byte hashing. */
+  const naive = (values: (string | null)[]) => {
+    const first = new Map<string, number>();
+    const out = new Map<number, number>();
+    values.forEach((v, r) => {
+      if (v === null) return;
+      if (first.has(v)) out.set(r, first.get(v)!);
+      else first.set(v, r);
+    });
+    return out;
+  };
+
+  it('finds later rows of a repeated value in plain, dictionary, multi-chunk and sliced vectors', () => {
+    const values = ['a', 'b', null, 'a', 'ünï', 'c', 'b', 'ünï', null, 'a'];
+    expect(duplicateRows(vectorFromArray(values, new Utf8()))).toEqual(naive(values));
+    expect(duplicateRows(vectorFromArray(values, dictType()))).toEqual(naive(values));
+    const chunked = vectorFromArray(values.slice(0, 4), new Utf8()).concat(vectorFromArray(values.slice(4), dictType()) as unknown as Vector<Utf8>);
+    expect(duplicateRows(chunked)).toEqual(naive(values));
+    expect(duplicateRows(vectorFromArray(values, new Utf8()).slice(3))).toEqual(naive(values.slice(3)));
+  });
+
+  it('agrees with the naive check on many ids, including prefixes and empty strings', () => {
+    const values: string[] = [];
+    for (let i = 0; i < 20_000; i++) values.push(`C${(i * 7919) % 15_000}`, i % 1000 === 0 ? '' : `C${i}x`);
+    expect(duplicateRows(vectorFromArray(values, new Utf8()))).toEqual(naive(values));
+  });
+
+  it('declines encodings it cannot read in place', () => {
+    expect(duplicateRows(vectorFromArray([1, 2, 1], new Int32()))).toBeUndefined();
   });
 });

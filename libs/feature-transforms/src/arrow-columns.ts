@@ -115,6 +115,12 @@ function isUtf8Like(chunk: Data): boolean {
   return DataType.isUtf8(valueType) && (!DataType.isDictionary(chunk.type) || chunk.dictionary?.data.length === 1);
 }
 
+function sameBytes(a: Uint8Array, slot: Utf8Slot): boolean {
+  if (a.length !== slot.end - slot.start) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== slot.bytes[slot.start + k]) return false;
+  return true;
+}
+
 function decodeUtf8(slot: Utf8Slot): string {
   return Buffer.from(slot.bytes.buffer, slot.bytes.byteOffset, slot.bytes.byteLength).toString('utf8', slot.start, slot.end);
 }
@@ -137,6 +143,8 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
     }
     return code;
   };
+  const byHash = new Map<number, number>();
+  const categoryBytes: Uint8Array[] = [];
   let base = 0;
   for (const chunk of vector.data as Data[]) {
     const len = chunk.length;
@@ -154,9 +162,22 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
       const keys = chunk.values as ArrayLike<number>;
       for (let i = 0; i < len; i++) codes[base + i] = isValid(chunk, i) ? remap[Number(keys[i])]! : -1;
     } else if (isUtf8Like(chunk)) {
+      // Categories repeat: find a row's code by hashing its bytes, decoding only new values.
       for (let i = 0; i < len; i++) {
         const slot = utf8Slot(chunk, i);
-        codes[base + i] = slot ? codeOf(decodeUtf8(slot)) : -1;
+        if (!slot) {
+          codes[base + i] = -1;
+          continue;
+        }
+        let h = 0x811c9dc5;
+        for (let k = slot.start; k < slot.end; k++) h = Math.imul(h ^ slot.bytes[k]!, 0x01000193);
+        let code = byHash.get(h);
+        if (code === undefined || !sameBytes(categoryBytes[code]!, slot)) {
+          code = codeOf(decodeUtf8(slot));
+          categoryBytes[code] = slot.bytes.slice(slot.start, slot.end);
+          if (!byHash.has(h)) byHash.set(h, code);
+        }
+        codes[base + i] = code;
       }
     } else {
       for (let i = 0; i < len; i++) {
@@ -167,6 +188,72 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
     base += len;
   }
   return { codes, categories };
+}
+
+/**
+ * Rows whose string value already appeared on an earlier row, mapped to that first row. Hashes
+ * the value bytes in place (FNV-1a into an open-addressing table) instead of building a string
+ * per row, which is what made duplicate-id checks the costliest step of a shard. Returns
+ * undefined for encodings it cannot read in place (the caller falls back to category codes).
+ */
+export function duplicateRows(vector: Vector): Map<number, number> | undefined {
+  const chunks = vector.data as Data[];
+  if (!chunks.every(isUtf8Like)) return undefined;
+  const n = vector.length;
+  const buffers: Uint8Array[] = [];
+  const bufferOf = new Int32Array(n);
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  const hashes = new Int32Array(n);
+  let row = 0;
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++, row++) {
+      const slot = utf8Slot(chunk, i);
+      if (!slot) {
+        bufferOf[row] = -1;
+        continue;
+      }
+      let b = buffers.length - 1;
+      if (b < 0 || buffers[b] !== slot.bytes) {
+        b = buffers.indexOf(slot.bytes);
+        if (b < 0) b = buffers.push(slot.bytes) - 1;
+      }
+      bufferOf[row] = b;
+      starts[row] = slot.start;
+      ends[row] = slot.end;
+      let h = 0x811c9dc5;
+      for (let k = slot.start; k < slot.end; k++) h = Math.imul(h ^ slot.bytes[k]!, 0x01000193);
+      hashes[row] = h;
+    }
+  }
+  const size = 1 << Math.ceil(Math.log2(Math.max(2, n * 2)));
+  const table = new Int32Array(size).fill(-1);
+  const equal = (a: number, b: number): boolean => {
+    const la = ends[a]! - starts[a]!;
+    if (la !== ends[b]! - starts[b]!) return false;
+    const x = buffers[bufferOf[a]!]!;
+    const y = buffers[bufferOf[b]!]!;
+    for (let k = 0; k < la; k++) if (x[starts[a]! + k] !== y[starts[b]! + k]) return false;
+    return true;
+  };
+  const out = new Map<number, number>();
+  for (let r = 0; r < n; r++) {
+    if (bufferOf[r] === -1) continue;
+    let pos = hashes[r]! & (size - 1);
+    for (;;) {
+      const other = table[pos]!;
+      if (other === -1) {
+        table[pos] = r;
+        break;
+      }
+      if (hashes[other] === hashes[r] && equal(other, r)) {
+        out.set(r, other);
+        break;
+      }
+      pos = (pos + 1) & (size - 1);
+    }
+  }
+  return out;
 }
 
 /** Chunk index and chunk-local row of each of `rows` (ascending rows walk forward). */

@@ -1,6 +1,6 @@
 import type { Schema } from 'apache-arrow';
 import type { InputContract } from '@churn/model-bundle';
-import { arrowTypeMatches } from './arrow-columns';
+import { arrowTypeMatches, duplicateRows } from './arrow-columns';
 import type { ColumnCache } from './column-cache';
 
 /** Rows that break the input contract, each with the first reason found, plus counts by kind. */
@@ -41,6 +41,13 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
       for (let r = 0; r < n; r++) flag(r, kind, kind);
       continue;
     }
+    if (spec.type === 'string' && !spec.allowed) {
+      // Free-text columns (ids) only need a null check: no string is decoded.
+      if (!spec.nullable && vector.nullCount > 0) {
+        for (let r = 0; r < n; r++) if (!vector.isValid(r)) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
+      }
+      continue;
+    }
     if (spec.type === 'string') {
       const { codes, categories } = columns.categoricalColumn(spec.name);
       const allowed = spec.allowed ? new Set(spec.allowed) : undefined;
@@ -79,15 +86,21 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
 
   const idSpec = contract.columns.find((c) => c.name === contract.idColumn);
   if (contract.rejectDuplicateIds && idSpec && arrowTypeMatches(columns.vector(idSpec.name).type, idSpec.type)) {
-    const { codes, categories } = columns.categoricalColumn(contract.idColumn);
-    const firstRow = new Int32Array(categories.length).fill(-1);
-    for (let r = 0; r < n; r++) {
-      const code = codes[r]!;
-      if (code < 0) continue;
-      const first = firstRow[code]!;
-      if (first === -1) firstRow[code] = r;
-      else {
-        flag(r, `${contract.idColumn}: duplicate id`, `${contract.idColumn}: duplicate id ${JSON.stringify(categories[code])} (an earlier row of this shard has it)`);
+    const kind = `${contract.idColumn}: duplicate id`;
+    const ids = columns.vector(contract.idColumn);
+    // Strings are decoded only for the (rare) duplicates, to name them.
+    const reason = (row: number) => `${kind} ${JSON.stringify(String(ids.get(row)))} (an earlier row of this shard has it)`;
+    const duplicates = duplicateRows(ids);
+    if (duplicates) {
+      for (const row of duplicates.keys()) flag(row, kind, reason(row));
+    } else {
+      const { codes } = columns.categoricalColumn(contract.idColumn);
+      const seen = new Set<number>();
+      for (let r = 0; r < n; r++) {
+        const code = codes[r]!;
+        if (code < 0) continue;
+        if (seen.has(code)) flag(r, kind, reason(r));
+        else seen.add(code);
       }
     }
   }

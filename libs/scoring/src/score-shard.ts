@@ -1,6 +1,6 @@
 import { readParquetFooter, readRowGroups } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
-import { ColumnCache, eligibleMask, missingColumns, stringValues, validateContract, type ContractIssues } from '@churn/feature-transforms';
+import { ColumnCache, eligibleMask, missingColumns, validateContract, type ContractIssues } from '@churn/feature-transforms';
 import { riskBandOf } from '@churn/model-bundle';
 import {
   SCORE_BINS,
@@ -102,16 +102,15 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
     scoreHistogram[Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)))]! += 1;
     scoreSum += score;
   }
-  const idVector = columns.vector(contract.idColumn);
   const scoreTable = buildScoreTable(ctx.run, {
-    customerIds: stringValues(idVector, rows) as string[],
+    customerIds: columns.takeStrings(contract.idColumn, rows),
     scores,
     bandCodes,
     bandNames,
   });
   const badRows = [...issues.badRows.keys()].sort((a, b) => a - b);
   const quarantineTable = buildQuarantineTable(ctx.run, {
-    customerIds: stringValues(idVector, badRows),
+    customerIds: columns.takeStrings(contract.idColumn, badRows),
     sourceFile: shard.file,
     rowIndices: Int32Array.from(badRows, (r) => shard.firstRow + r),
     reasons: badRows.map((r) => issues.badRows.get(r)!),

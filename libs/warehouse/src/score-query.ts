@@ -46,14 +46,25 @@ export async function queryScores(store: ObjectStore, scoresUri: string, sql: st
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
-    await connection.run(`CREATE VIEW scores AS SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`);
+    await connection.run(`CREATE VIEW scores AS SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`);
     let reader;
     try {
       reader = await connection.runAndReadAll(sql);
     } catch (cause) {
       throw new ChurnError('INVALID_ARGUMENT', `query failed: ${(cause as Error).message}`, { cause });
     }
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+    const columns = reader.columnNames();
+    // DuckDB's JSON form renders 64-bit integers and decimals as strings; counts and sums read
+    // better as numbers wherever that is exact.
+    const numeric = reader.columnTypes().map((t) => /^(U?(BIG|HUGE|SMALL|TINY)?INT|INTEGER|DECIMAL)/.test(t.toString()));
+    const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).map((row) => {
+      columns.forEach((c, i) => {
+        const v = row[c];
+        if (numeric[i] && typeof v === 'string' && Number.isFinite(Number(v)) && (!/^-?\d+$/.test(v) || Number.isSafeInteger(Number(v)))) row[c] = Number(v);
+      });
+      return row;
+    });
+    return { columns, rows };
   } finally {
     connection.closeSync();
     instance.closeSync();

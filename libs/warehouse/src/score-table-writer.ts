@@ -1,4 +1,4 @@
-import { Table } from 'apache-arrow';
+import { Table, type Vector } from 'apache-arrow';
 import { writeParquetTable } from '@churn/arrow-io';
 import type { ObjectStore } from '@churn/object-store';
 import {
@@ -23,7 +23,8 @@ export interface RunIdentity {
 }
 
 export interface ScoreRows {
-  customerIds: readonly string[];
+  /** Utf8 vector of ids, one per score (see takeStrings in feature-transforms). */
+  customerIds: Vector;
   scores: Float32Array;
   /** Per-row index into `bandNames`. */
   bandCodes: Int32Array;
@@ -33,7 +34,7 @@ export interface ScoreRows {
 export function buildScoreTable(run: RunIdentity, rows: ScoreRows): Table {
   const n = rows.scores.length;
   return new Table({
-    customer_id: stringColumn(rows.customerIds),
+    customer_id: rows.customerIds,
     as_of: constantDate(run.asOf, n),
     score: float32Column(rows.scores),
     risk_band: categoryColumn(rows.bandCodes, rows.bandNames),
@@ -45,7 +46,8 @@ export function buildScoreTable(run: RunIdentity, rows: ScoreRows): Table {
 }
 
 export interface QuarantineRows {
-  customerIds: readonly (string | null)[];
+  /** Utf8 vector of ids (null where the row had none). */
+  customerIds: Vector;
   sourceFile: string;
   rowIndices: Int32Array;
   reasons: readonly string[];
@@ -55,7 +57,7 @@ export interface QuarantineRows {
 export function buildQuarantineTable(run: RunIdentity, rows: QuarantineRows): Table {
   const n = rows.rowIndices.length;
   return new Table({
-    customer_id: stringColumn(rows.customerIds),
+    customer_id: rows.customerIds,
     source_file: constantString(rows.sourceFile, n),
     row_index: int32Column(rows.rowIndices),
     reason: stringColumn(rows.reasons),
@@ -66,5 +68,6 @@ export function buildQuarantineTable(run: RunIdentity, rows: QuarantineRows): Ta
 
 /** Encodes and stores one part. The key is deterministic per shard, so a retry overwrites. */
 export async function writeTablePart(store: ObjectStore, uri: string, table: Table): Promise<void> {
-  await store.put(uri, writeParquetTable(table, { compression: 'zstd', rowGroupRows: 128 * 1024 }));
+  const plainColumns = ['customer_id', 'score', 'row_index', 'reason'].filter((c) => table.schema.fields.some((f) => f.name === c));
+  await store.put(uri, writeParquetTable(table, { compression: 'zstd', rowGroupRows: 128 * 1024, plainColumns }));
 }
