@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+export const CHURN_BIN = path.join(REPO_ROOT, 'bin', 'churn.js');
+export const DEFAULT_BUNDLE = path.join(REPO_ROOT, 'models', 'churn-mlp');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The last stdout line parsed as JSON (the command's summary), when it is JSON. */
+  summary: Record<string, unknown> | undefined;
+}
+
+/** Runs the built `churn` binary as a user would, with a bounded time. */
+export function churn(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHURN_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 100_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      let summary: Record<string, unknown> | undefined;
+      try {
+        summary = last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : undefined;
+      } catch {
+        summary = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, summary });
+    });
+  });
+}
+
+/** Every `_SUCCESS` marker under a folder (there must be none after a failed run). */
+export async function successMarkers(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const entry of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.name === '_SUCCESS') out.push(full);
+    }
+  };
+  await walk(dir);
+  return out;
+}
