@@ -1,19 +1,45 @@
 import { ChurnError } from '@churn/errors';
-import type { z } from 'zod';
-import { bundleManifestSchema, type BundleManifest } from './bundle-schema';
+import { z } from 'zod';
+import {
+  bundleManifestSchema,
+  eligibilitySchema,
+  featureSchema,
+  inputContractSchema,
+  referenceProfileSchema,
+  riskBandSchema,
+  type BundleManifest,
+  type FeatureSpec,
+} from './bundle-schema';
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '') || '(root)';
 }
 
+/**
+ * The sections the cross-field rules read. Features that failed their schema are `undefined`
+ * (keeping the others' indices); a section that failed its schema is absent and its rules skipped.
+ */
+interface SemanticParts {
+  features: readonly (FeatureSpec | undefined)[];
+  inputContract?: BundleManifest['inputContract'] | undefined;
+  eligibility?: BundleManifest['eligibility'];
+  riskBands?: BundleManifest['riskBands'] | undefined;
+  reference?: BundleManifest['reference'];
+}
+
 /** Cross-field rules a per-field schema cannot express. Returns every problem found. */
 export function semanticProblems(manifest: BundleManifest): string[] {
+  return crossFieldProblems(manifest);
+}
+
+function crossFieldProblems(manifest: SemanticParts): string[] {
   const problems: string[] = [];
-  const contract = new Map(manifest.inputContract.columns.map((c) => [c.name, c]));
+  const contract = new Map((manifest.inputContract?.columns ?? []).map((c) => [c.name, c]));
   const seen = new Set<string>();
   const numericTypes = new Set(['integer', 'number', 'boolean']);
 
   const needColumn = (where: string, column: string, types?: Set<string>) => {
+    if (!manifest.inputContract) return; // the contract itself is invalid: already reported
     const spec = contract.get(column);
     if (!spec) {
       problems.push(`${where}: column "${column}" is not declared in inputContract.columns; add it there`);
@@ -23,6 +49,7 @@ export function semanticProblems(manifest: BundleManifest): string[] {
   };
 
   manifest.features.forEach((feature, i) => {
+    if (!feature) return;
     const where = `features[${i}] (${feature.id})`;
     if (seen.has(feature.id)) problems.push(`${where}: duplicate feature id "${feature.id}"`);
     seen.add(feature.id);
@@ -48,17 +75,18 @@ export function semanticProblems(manifest: BundleManifest): string[] {
         break;
     }
     if (feature.clip && feature.clip[0] > feature.clip[1]) problems.push(`${where}: clip min ${feature.clip[0]} is above max ${feature.clip[1]}`);
-    if (feature.group && seen.has(feature.group) && !manifest.features.some((f) => f.id === feature.group && f.group === feature.group)) {
+    if (feature.group && seen.has(feature.group) && !manifest.features.some((f) => f !== undefined && f.id === feature.group && f.group === feature.group)) {
       problems.push(`${where}: group "${feature.group}" has the same name as a feature id; rename one`);
     }
   });
 
-  const id = contract.get(manifest.inputContract.idColumn);
-  if (!id) problems.push(`inputContract.idColumn: "${manifest.inputContract.idColumn}" is not declared in inputContract.columns`);
-  else if (id.nullable) problems.push(`inputContract.idColumn: "${id.name}" must not be nullable`);
+  const idColumn = manifest.inputContract?.idColumn;
+  const id = idColumn === undefined ? undefined : contract.get(idColumn);
+  if (idColumn !== undefined && !id) problems.push(`inputContract.idColumn: "${idColumn}" is not declared in inputContract.columns`);
+  else if (id?.nullable) problems.push(`inputContract.idColumn: "${id.name}" must not be nullable`);
 
   const names = new Set<string>();
-  for (const [i, column] of manifest.inputContract.columns.entries()) {
+  for (const [i, column] of (manifest.inputContract?.columns ?? []).entries()) {
     if (names.has(column.name)) problems.push(`inputContract.columns[${i}]: duplicate column "${column.name}"`);
     names.add(column.name);
     if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
@@ -68,7 +96,7 @@ export function semanticProblems(manifest: BundleManifest): string[] {
 
   if (manifest.eligibility) needColumn('eligibility', manifest.eligibility.column);
 
-  const bands = manifest.riskBands;
+  const bands = manifest.riskBands ?? [];
   if (bands[0] && bands[0].minScore !== 0) problems.push('riskBands[0]: the first band must start at minScore 0 so every score has a band');
   for (let i = 1; i < bands.length; i++) {
     const prev = bands[i - 1];
@@ -83,6 +111,31 @@ export function semanticProblems(manifest: BundleManifest): string[] {
   return problems;
 }
 
+/** Parses one section on its own; undefined when it is absent or invalid (its schema issues are reported already). */
+function section<T extends z.ZodType>(schema: T, value: unknown): z.output<T> | undefined {
+  if (value === undefined) return undefined;
+  const result = schema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/**
+ * The cross-field rules over the sections of an invalid manifest that do parse, so that one run
+ * reports schema and cross-field problems together.
+ */
+function partialProblems(json: unknown): string[] {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return [];
+  const raw = json as Record<string, unknown>;
+  const features = Array.isArray(raw['features']) ? raw['features'].map((f: unknown) => section(featureSchema, f)) : [];
+  return crossFieldProblems({
+    features,
+    inputContract: section(inputContractSchema, raw['inputContract']),
+    eligibility: section(eligibilitySchema, raw['eligibility']),
+    riskBands: section(z.array(riskBandSchema), raw['riskBands']),
+    // Reference ids are checked against feature ids only when every feature parsed.
+    reference: features.includes(undefined) ? undefined : section(referenceProfileSchema, raw['reference']),
+  });
+}
+
 /**
  * Validates a parsed bundle.json and fills in defaults. Every problem is reported at once, each
  * with its path, so a hand-written spec can be fixed in one pass.
@@ -91,7 +144,7 @@ export function parseBundleManifest(json: unknown, source = 'bundle.json'): Bund
   const result = bundleManifestSchema.safeParse(json);
   const problems = result.success
     ? semanticProblems(result.data)
-    : result.error.issues.map((issue: z.core.$ZodIssue) => `${formatPath(issue.path)}: ${issue.message}`);
+    : [...result.error.issues.map((issue: z.core.$ZodIssue) => `${formatPath(issue.path)}: ${issue.message}`), ...partialProblems(json)];
   if (!result.success || problems.length > 0) {
     throw new ChurnError(
       'INVALID_BUNDLE',
