@@ -4,7 +4,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { 'cli/main': 'apps/cli/src/main.ts', 'bench/main': 'tools/bench/src/main.ts' },
+  entryPoints: {
+    'cli/main': 'apps/cli/src/main.ts',
+    // Worker-thread entry for shard scoring; the CLI and the benchmark start it from dist/cli.
+    'cli/shard-worker': 'libs/scoring/src/shard-worker-main.ts',
+    'bench/main': 'tools/bench/src/main.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -15,3 +15,12 @@ export function defaultBundlePath(): string {
     dir = parent;
   }
 }
+
+/**
+ * The bundled shard-worker script beside the built CLI (dist/cli/shard-worker.js), or undefined
+ * when running from sources, where shards are scored on the main thread instead.
+ */
+export function shardWorkerScript(): string | undefined {
+  const script = path.join(__dirname, 'shard-worker.js');
+  return existsSync(script) ? script : undefined;
+}

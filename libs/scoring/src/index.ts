@@ -6,3 +6,7 @@ export type { ShardSpec } from './shard-planner';
 export { runLocal } from './local-runner';
 export type { LocalRunOptions, LocalRunSummary } from './local-runner';
 export { runPool } from './async-pool';
+export { createInProcessExecutor } from './shard-executor';
+export type { ShardExecutor } from './shard-executor';
+export { createWorkerThreadExecutor } from './worker-thread-executor';
+export type { WorkerThreadExecutorOptions } from './worker-thread-executor';

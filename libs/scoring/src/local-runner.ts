@@ -1,7 +1,7 @@
 import { readParquetFooter, resolvePartition, type ParquetFooter } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
 import { missingColumns } from '@churn/feature-transforms';
-import { loadBundle, modelId } from '@churn/model-bundle';
+import { loadBundle, modelId, type LoadedBundle } from '@churn/model-bundle';
 import { normalizeUri, type ObjectStore } from '@churn/object-store';
 import type { Device } from '@churn/onnx-runner';
 import {
@@ -10,12 +10,15 @@ import {
   mergeOutcomes,
   partitionLayout,
   runIdFor,
+  type PartitionLayout,
+  type RunIdentity,
   type RunManifest,
   type ShardOutcome,
 } from '@churn/warehouse';
 import { runPool } from './async-pool';
-import { createScoringContext } from './scoring-context';
-import { scoreShard } from './score-shard';
+import { availableParallelism } from 'node:os';
+import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
+import { createWorkerThreadExecutor } from './worker-thread-executor';
 import { planShards } from './shard-planner';
 
 export interface LocalRunOptions {
@@ -27,7 +30,13 @@ export interface LocalRunOptions {
   device?: Device;
   batchRows?: number;
   shardRows?: number;
+  /** Shards scored at once (default: 2 in-process, or one worker thread per core). */
   concurrency?: number;
+  /**
+   * The bundled shard-worker script. When given, shards are scored in worker threads, using
+   * every core; otherwise on this thread with overlapping I/O.
+   */
+  workerScript?: string;
   maxBadRowFraction?: number;
   /** Called after each shard with cumulative rows done. */
   onProgress?: (progress: { rowsDone: number; rowsTotal: number; shardsDone: number; shardsTotal: number }) => void;
@@ -57,16 +66,43 @@ async function readFooters(store: ObjectStore, files: { uri: string; size: numbe
   return runPool(files, Math.max(4, concurrency), (f) => readParquetFooter({ store, uri: f.uri, size: f.size }));
 }
 
+interface ExecutorSettings extends LocalRunOptions {
+  concurrency: number;
+  bundle: LoadedBundle;
+  run: RunIdentity;
+  layout: PartitionLayout;
+  output: string;
+}
+
+function startExecutor(settings: ExecutorSettings): Promise<ShardExecutor> {
+  const device = settings.device ?? 'auto';
+  const shared = {
+    ...(settings.batchRows ? { batchRows: settings.batchRows } : {}),
+    ...(settings.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: settings.maxBadRowFraction }),
+  };
+  if (settings.workerScript) {
+    return createWorkerThreadExecutor({
+      workerScript: settings.workerScript,
+      threads: settings.concurrency,
+      init: { bundle: settings.bundle, run: { ...settings.run, scoredAt: settings.run.scoredAt.toISOString() }, output: settings.output, device, ...shared },
+    });
+  }
+  return createInProcessExecutor(
+    { store: settings.store, bundle: settings.bundle, run: settings.run, layout: settings.layout, device, ...shared, ...(settings.log ? { log: settings.log } : {}) },
+    settings.concurrency,
+  );
+}
+
 /**
- * Embedded mode: plans shards from Parquet footers, scores them with an in-process pool (I/O of
- * one shard overlaps inference of another), and commits the partition. Any failed shard fails
- * the run before `_SUCCESS` is written.
+ * Embedded mode: plans shards from Parquet footers, scores them in worker threads (or on this
+ * thread with overlapping I/O), and commits the partition. Any failed shard fails the run
+ * before `_SUCCESS` is written.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const started = new Date();
   const t0 = performance.now();
   const { store } = options;
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? (options.workerScript ? availableParallelism() : 2);
   const shardRows = options.shardRows ?? 131_072;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ChurnError('INVALID_ARGUMENT', `--concurrency must be a positive integer, got ${concurrency}`);
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new ChurnError('INVALID_ARGUMENT', `--shard-rows must be a positive integer, got ${shardRows}`);
@@ -77,35 +113,36 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const bundle = await loadBundle(store, options.model);
   const { manifest } = bundle;
   const partition = await resolvePartition(store, options.input, options.asOf);
-  const footers = await readFooters(store, partition.files, concurrency);
-  for (const footer of footers) {
-    const missing = missingColumns(footer.schema, manifest.inputContract);
-    if (missing.length > 0) {
-      throw new ChurnError('CONTRACT_VIOLATION', `${footer.uri} has no column ${missing.map((m) => `"${m}"`).join(', ')} required by the input contract of ${modelId(manifest)}; fix the export or the bundle's inputContract`, {
-        details: { file: footer.uri, missingColumns: missing },
-      });
-    }
-  }
-  const shards = planShards(footers, shardRows);
-  const rowsTotal = footers.reduce((a, f) => a + f.numRows, 0);
-  if (rowsTotal === 0) throw new ChurnError('INPUT_NOT_FOUND', `partition ${partition.partitionUri} holds no rows`);
-
   const id = modelId(manifest);
   const runId = runIdFor(id, partition.asOf);
   const output = normalizeUri(options.output);
   const layout = partitionLayout(output, partition.asOf, id);
   const run = { runId, asOf: partition.asOf, modelName: manifest.name, modelVersion: manifest.version, scoredAt: started };
-  const ctx = await createScoringContext({
-    store,
-    bundle,
-    run,
-    layout,
-    device: options.device ?? 'auto',
-    ...(options.batchRows ? { batchRows: options.batchRows } : {}),
-    ...(options.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: options.maxBadRowFraction }),
-    ...(options.log ? { log: options.log } : {}),
-  });
-  options.log?.(`run ${runId}: ${rowsTotal} rows in ${partition.files.length} file(s), ${shards.length} shard(s), device ${ctx.device}`);
+
+  // Worker threads start (module load, wasm compile, ONNX session) while footers are read.
+  const executorReady = startExecutor({ ...options, concurrency, bundle, run, layout, output });
+  let footers: ParquetFooter[];
+  try {
+    footers = await readFooters(store, partition.files, concurrency);
+    for (const footer of footers) {
+      const missing = missingColumns(footer.schema, manifest.inputContract);
+      if (missing.length > 0) {
+        throw new ChurnError('CONTRACT_VIOLATION', `${footer.uri} has no column ${missing.map((m) => `"${m}"`).join(', ')} required by the input contract of ${id}; fix the export or the bundle's inputContract`, {
+          details: { file: footer.uri, missingColumns: missing },
+        });
+      }
+    }
+    if (footers.every((f) => f.numRows === 0)) throw new ChurnError('INPUT_NOT_FOUND', `partition ${partition.partitionUri} holds no rows`);
+  } catch (error) {
+    await executorReady.then((e) => e.close(), () => undefined);
+    throw error;
+  }
+  const executor = await executorReady;
+  const shards = planShards(footers, shardRows);
+  const rowsTotal = footers.reduce((a, f) => a + f.numRows, 0);
+  options.log?.(
+    `run ${runId}: ${rowsTotal} rows in ${partition.files.length} file(s), ${shards.length} shard(s), device ${executor.device}, ${concurrency} ${options.workerScript ? 'worker thread(s)' : 'concurrent shard(s)'}`,
+  );
 
   let outcomes: ShardOutcome[];
   try {
@@ -113,14 +150,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     let rowsDone = 0;
     let shardsDone = 0;
     outcomes = await runPool(shards, concurrency, async (shard) => {
-      const outcome = await scoreShard(ctx, shard);
+      const outcome = await executor.score(shard);
       rowsDone += outcome.rowsRead;
       shardsDone++;
       options.onProgress?.({ rowsDone, rowsTotal, shardsDone, shardsTotal: shards.length });
       return outcome;
     });
   } finally {
-    await ctx.scorer.release();
+    await executor.close();
   }
 
   const totals = mergeOutcomes(outcomes);
@@ -131,10 +168,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     model: { name: manifest.name, version: manifest.version, sha256: manifest.model.sha256, bundle: bundle.uri },
     input: { partition: partition.partitionUri, files: footers.map((f) => ({ uri: f.uri, size: f.size, rows: f.numRows })) },
     output: layout.partitionUri,
-    device: ctx.device,
+    device: executor.device,
     startedAt: started.toISOString(),
     committedAt: new Date().toISOString(),
-    settings: { shardRows, batchRows: ctx.scorer.batchRows, concurrency, maxBadRowFraction: ctx.maxBadRowFraction, mode: 'embedded' },
+    settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
     ...totals,
     shards: outcomes,
   };
@@ -154,7 +191,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     rowsPerSecond: Math.round(totals.rowsRead / seconds),
     seconds: Math.round(seconds * 1000) / 1000,
     shards: shards.length,
-    device: ctx.device,
+    device: executor.device,
     output: layout.partitionUri,
     manifest: layout.manifestUri,
     quarantineReasons: totals.quarantineReasons,

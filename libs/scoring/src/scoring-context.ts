@@ -26,6 +26,8 @@ export interface ScoringContextOptions {
   layout: PartitionLayout;
   device: Device;
   batchRows?: number;
+  /** ONNX Runtime threads per session (default: all cores). */
+  intraOpThreads?: number;
   /** Overrides the bundle's `inputContract.maxBadRowFraction`. */
   maxBadRowFraction?: number;
   log?: (message: string) => void;
@@ -48,6 +50,7 @@ export async function createScoringContext(options: ScoringContextOptions): Prom
     featureCount: manifest.features.length,
     device: options.device,
     ...(options.batchRows ? { batchRows: options.batchRows } : {}),
+    ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const columns = [

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore, joinUri, parseUri } from '@churn/object-store';
@@ -22,7 +22,7 @@ const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 async function main(): Promise<void> {
   const customers = arg('customers', 1_000_000);
   const sampleRows = arg('baseline-rows', 20_000);
-  const concurrency = arg('concurrency', 2);
+  const concurrency = arg('concurrency', availableParallelism());
   const root = path.join(tmpdir(), `churn-bench-${customers}`);
   const store = createObjectStore();
   const data = joinUri(root, 'snapshots');
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   }
   const bundle = await loadBundle(store, modelUri);
 
-  const embedded = await runLocal({ store, input: data, asOf, model: modelUri, output: joinUri(root, 'scores'), device: 'cpu', concurrency });
+  const workerScript = path.resolve(__dirname, '..', 'cli', 'shard-worker.js');
+  const embedded = await runLocal({ store, input: data, asOf, model: modelUri, output: joinUri(root, 'scores'), device: 'cpu', concurrency, workerScript });
   const peakRssKb = process.resourceUsage().maxRSS;
 
   const firstFile = parseUri(joinUri(data, `as_of=${asOf}`, 'part-00000.parquet'));
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   });
 
   const lines = [
-    `benchmark: ${customers.toLocaleString('en-US')} rows, model ${embedded.model}, CPU, ${concurrency} concurrent shards, node ${process.version}`,
+    `benchmark: ${customers.toLocaleString('en-US')} rows, model ${embedded.model}, CPU, ${concurrency} worker threads, node ${process.version}`,
     `  embedded (parquet-wasm + columnar kernels + batched ONNX): ${Math.round(embedded.rowsPerSecond).toLocaleString('en-US')} rows/s end to end (${embedded.seconds.toFixed(2)} s; scored ${embedded.rowsScored}, ineligible ${embedded.rowsIneligible}, quarantined ${embedded.rowsQuarantined})`,
     `  naive baseline (parquetjs-lite row cursor + session.run per row), ${baseline.rows.toLocaleString('en-US')}-row sample: ${Math.round(baseline.rowsPerSecond).toLocaleString('en-US')} rows/s, extrapolated ${(customers / baseline.rowsPerSecond).toFixed(0)} s for the dataset`,
     `  ratio embedded / baseline: ${(embedded.rowsPerSecond / baseline.rowsPerSecond).toFixed(1)}x`,

@@ -4,7 +4,7 @@ import { parseDevice } from '@churn/onnx-runner';
 import { runLocal, type LocalRunSummary } from '@churn/scoring';
 import type { CliIo } from '../cli-io';
 import { fmt, formatDuration, fraction, positiveInt } from '../cli-options';
-import { defaultBundlePath } from '../default-bundle';
+import { defaultBundlePath, shardWorkerScript } from '../default-bundle';
 
 export interface ScoreOptions {
   input: string;
@@ -28,6 +28,7 @@ export async function scoreLocally(io: CliIo, options: ScoreOptions): Promise<Lo
     model: options.model ?? defaultBundlePath(),
     output: options.output,
     device,
+    ...(shardWorkerScript() ? { workerScript: shardWorkerScript() } : {}),
     ...(options.asOf ? { asOf: options.asOf } : {}),
     ...(options.batchRows ? { batchRows: options.batchRows } : {}),
     ...(options.shardRows ? { shardRows: options.shardRows } : {}),
@@ -58,7 +59,7 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--device <device>', 'execution provider: auto | cpu | cuda | webgpu', 'auto')
     .option('--batch-rows <n>', 'rows per inference batch (default 65536)', positiveInt)
     .option('--shard-rows <n>', 'target rows per shard (default 131072)', positiveInt)
-    .option('--concurrency <n>', 'shards scored at once (default 2)', positiveInt)
+    .option('--concurrency <n>', 'shards scored at once, each in its own worker thread (default: one per CPU core)', positiveInt)
     .option('--max-bad-fraction <f>', "fail a shard when more than this fraction of its rows break the input contract (default: the bundle's, 0.05)", fraction)
     .action(async (options: ScoreOptions) => {
       const summary = await scoreLocally(io, options);
