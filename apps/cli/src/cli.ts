@@ -10,7 +10,7 @@ import { registerTrainCommand } from './commands/train-command';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('churn')
-    .description('churn-scoring: score a customer snapshot with an ONNX churn model and write an explained score table')
+    .description('churn-scoring: score a customer snapshot with an ONNX churn model and write a score table')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError('(run with --help for usage)');

@@ -64,6 +64,9 @@ export function numericColumn(vector: Vector): NumericColumn {
     } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
       // Arrow slices value buffers to the chunk (only bit-packed buffers keep `offset`).
       for (let i = 0; i < len; i++) values[base + i] = Number(src[i]!);
+    } else if (ArrayBuffer.isView(src)) {
+      // A typed-array copy converts int and float lanes natively (values are sliced to the chunk).
+      values.set((src as unknown as Float64Array).subarray(0, len), base);
     } else {
       const typed = src as ArrayLike<number>;
       for (let i = 0; i < len; i++) values[base + i] = typed[i]!;
@@ -161,20 +164,26 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
       }
       const keys = chunk.values as ArrayLike<number>;
       for (let i = 0; i < len; i++) codes[base + i] = isValid(chunk, i) ? remap[Number(keys[i])]! : -1;
-    } else if (isUtf8Like(chunk)) {
+    } else if (DataType.isUtf8(chunk.type) && chunk.valueOffsets) {
       // Categories repeat: find a row's code by hashing its bytes, decoding only new values.
+      const offsets = chunk.valueOffsets as Int32Array;
+      const bytes = chunk.values as Uint8Array;
+      const slot: Utf8Slot = { bytes, start: 0, end: 0 };
       for (let i = 0; i < len; i++) {
-        const slot = utf8Slot(chunk, i);
-        if (!slot) {
+        if (chunk.nullCount > 0 && !isValid(chunk, i)) {
           codes[base + i] = -1;
           continue;
         }
+        const start = offsets[i]!;
+        const end = offsets[i + 1]!;
         let h = 0x811c9dc5;
-        for (let k = slot.start; k < slot.end; k++) h = Math.imul(h ^ slot.bytes[k]!, 0x01000193);
+        for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
         let code = byHash.get(h);
+        slot.start = start;
+        slot.end = end;
         if (code === undefined || !sameBytes(categoryBytes[code]!, slot)) {
           code = codeOf(decodeUtf8(slot));
-          categoryBytes[code] = slot.bytes.slice(slot.start, slot.end);
+          categoryBytes[code] = bytes.slice(start, end);
           if (!byHash.has(h)) byHash.set(h, code);
         }
         codes[base + i] = code;

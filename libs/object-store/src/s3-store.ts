@@ -1,15 +1,15 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 import { ChurnError } from '@churn/errors';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store';
 import { parseUri } from './uri';
+
+/**
+ * The AWS SDK, loaded on first use: it costs ~75 ms to load, most runs read local files, and
+ * every shard worker thread would pay it at start-up.
+ */
+function sdk(): typeof S3 {
+  return require('@aws-sdk/client-s3') as typeof S3;
+}
 
 function s3Location(uri: string): { bucket: string; key: string } {
   const parsed = parseUri(uri);
@@ -36,7 +36,7 @@ function s3Error(action: string, uri: string, cause: unknown): ChurnError {
  * credentials and `AWS_ENDPOINT_URL`; a custom endpoint (MinIO, s3rver) gets path-style
  * addressing unless `AWS_S3_FORCE_PATH_STYLE=false`.
  */
-export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3.S3ClientConfig {
   const endpoint = env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'];
   const forcePathStyle = env['AWS_S3_FORCE_PATH_STYLE'] ? env['AWS_S3_FORCE_PATH_STYLE'] === 'true' : Boolean(endpoint);
   return {
@@ -48,7 +48,7 @@ export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientC
 
 /** `s3://bucket/key` through `@aws-sdk/client-s3`. */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly client: S3Client = new S3Client(s3ConfigFromEnv())) {}
+  constructor(private readonly client: S3.S3Client = new (sdk().S3Client)(s3ConfigFromEnv())) {}
 
   async list(prefixUri: string): Promise<ObjectInfo[]> {
     const { bucket, key } = s3Location(prefixUri);
@@ -57,7 +57,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       do {
         const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }),
+          new (sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: key, ContinuationToken: token }),
         );
         for (const item of page.Contents ?? []) {
           if (!item.Key) continue;
@@ -77,7 +77,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(uri: string): Promise<ObjectInfo | undefined> {
     const { bucket, key } = s3Location(uri);
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const res = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }));
       return { uri: `s3://${bucket}/${key}`, size: res.ContentLength ?? 0, lastModified: res.LastModified };
     } catch (cause) {
       if (isNotFound(cause)) return undefined;
@@ -88,7 +88,7 @@ export class S3ObjectStore implements ObjectStore {
   private async getBytes(uri: string, range?: string): Promise<Uint8Array> {
     const { bucket, key } = s3Location(uri);
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+      const res = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: bucket, Key: key, Range: range }));
       if (!res.Body) return new Uint8Array(0);
       return await res.Body.transformToByteArray();
     } catch (cause) {
@@ -111,7 +111,7 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = s3Location(uri);
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType }),
+        new (sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType }),
       );
     } catch (cause) {
       // Not "input not found": the output location names a bucket that is not there.
@@ -128,7 +128,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(uri: string): Promise<void> {
     const { bucket, key } = s3Location(uri);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: bucket, Key: key }));
     } catch (cause) {
       if (isNotFound(cause)) return;
       throw s3Error('delete', uri, cause);

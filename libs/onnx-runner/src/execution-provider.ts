@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { ChurnError } from '@churn/errors';
 
 export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
@@ -18,4 +20,18 @@ export function parseDevice(value: string): Device {
  */
 export function candidateDevices(device: Device): ResolvedDevice[] {
   return device === 'auto' ? ['cuda', 'cpu'] : [device];
+}
+
+/**
+ * Whether onnxruntime-node's CUDA provider libraries are installed beside its binding (they are
+ * downloaded by its install script with ONNXRUNTIME_NODE_INSTALL=cuda12, never bundled). `auto`
+ * skips CUDA without them instead of letting ONNX Runtime print a load failure to stderr.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const bin = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
+    return readdirSync(bin).some((napi) => existsSync(path.join(bin, napi, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 import { InferenceSession, Tensor, type InferenceSession as Session } from 'onnxruntime-node';
 import { ChurnError } from '@churn/errors';
-import { candidateDevices, type Device, type ResolvedDevice } from './execution-provider';
+import { candidateDevices, cudaProviderInstalled, type Device, type ResolvedDevice } from './execution-provider';
 
 /** What the ONNX graph declares about one input or output. */
 export interface TensorInfo {
@@ -114,6 +114,10 @@ export class OnnxScorer {
   static async create(options: ScorerOptions): Promise<OnnxScorer> {
     const failures: string[] = [];
     for (const device of candidateDevices(options.device)) {
+      if (options.device === 'auto' && device === 'cuda' && !cudaProviderInstalled()) {
+        failures.push('cuda: provider libraries not installed (GPU images install them with ONNXRUNTIME_NODE_INSTALL=cuda12)');
+        continue;
+      }
       let session: Session;
       try {
         session = await createSession(options.modelBytes, device, options.intraOpThreads);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
 import { ChurnError } from '@churn/errors';
 import { baseName, normalizeUri, parseUri, type ObjectStore } from '@churn/object-store';
 import { listCommittedPartitions } from './run-commit';
@@ -10,6 +10,11 @@ export interface QueryResult {
   columns: string[];
   /** Rows as JSON-safe values (dates and timestamps as strings, big integers as numbers or strings). */
   rows: Record<string, unknown>[];
+}
+
+/** DuckDB, loaded on first query: shard workers import this lib but never query. */
+function duckdb(): typeof DuckDB {
+  return require('@duckdb/node-api') as typeof DuckDB;
 }
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -43,7 +48,7 @@ export async function queryScores(store: ObjectStore, scoresUri: string, sql: st
       }
     }
   }
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await duckdb().DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     await connection.run(`CREATE VIEW scores AS SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`);
