@@ -148,6 +148,7 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
   };
   const byHash = new Map<number, number>();
   const categoryBytes: Uint8Array[] = [];
+  const categoryHashes: number[] = [];
   let base = 0;
   for (const chunk of vector.data as Data[]) {
     const len = chunk.length;
@@ -178,13 +179,22 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
         const end = offsets[i + 1]!;
         let h = 0x811c9dc5;
         for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-        let code = byHash.get(h);
         slot.start = start;
         slot.end = end;
-        if (code === undefined || !sameBytes(categoryBytes[code]!, slot)) {
+        // Few categories (status, plan): a linear scan of their hashes beats a Map lookup.
+        let code = -1;
+        if (categoryHashes.length <= 32) {
+          for (let c = 0; c < categoryHashes.length; c++) if (categoryHashes[c] === h) { code = c; break; }
+        } else {
+          code = byHash.get(h & 0x3fffffff) ?? -1;
+        }
+        if (code === -1 || categoryHashes[code] !== h || !sameBytes(categoryBytes[code]!, slot)) {
           code = codeOf(decodeUtf8(slot));
-          categoryBytes[code] = bytes.slice(start, end);
-          if (!byHash.has(h)) byHash.set(h, code);
+          if (categoryBytes[code] === undefined) {
+            categoryBytes[code] = bytes.slice(start, end);
+            categoryHashes[code] = h;
+            if (!byHash.has(h & 0x3fffffff)) byHash.set(h & 0x3fffffff, code);
+          }
         }
         codes[base + i] = code;
       }
@@ -216,6 +226,28 @@ export function duplicateRows(vector: Vector): Map<number, number> | undefined {
   const hashes = new Int32Array(n);
   let row = 0;
   for (const chunk of chunks) {
+    if (DataType.isUtf8(chunk.type) && chunk.valueOffsets) {
+      // Plain Utf8: hash straight from the offsets, no per-row slot object.
+      const offsets = chunk.valueOffsets as Int32Array;
+      const bytes = chunk.values as Uint8Array;
+      let b = buffers.indexOf(bytes);
+      if (b < 0) b = buffers.push(bytes) - 1;
+      for (let i = 0; i < chunk.length; i++, row++) {
+        if (chunk.nullCount > 0 && !isValid(chunk, i)) {
+          bufferOf[row] = -1;
+          continue;
+        }
+        const start = offsets[i]!;
+        const end = offsets[i + 1]!;
+        bufferOf[row] = b;
+        starts[row] = start;
+        ends[row] = end;
+        let h = 0x811c9dc5;
+        for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+        hashes[row] = h;
+      }
+      continue;
+    }
     for (let i = 0; i < chunk.length; i++, row++) {
       const slot = utf8Slot(chunk, i);
       if (!slot) {

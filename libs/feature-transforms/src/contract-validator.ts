@@ -22,6 +22,19 @@ function formatValue(value: number): string {
 }
 
 /**
+ * Rows whose value is not within [min, max] (NaN and nulls included). A small monomorphic loop
+ * of its own, so the common all-valid column costs one comparison per row.
+ */
+function outOfRange(values: Float64Array, min: number, max: number): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r]!;
+    if (!(v >= min && v <= max)) rows.push(r);
+  }
+  return rows;
+}
+
+/**
  * Checks every row against the contract: types, nulls, NaN/Infinity, ranges, allowed categories
  * and duplicate ids. Data problems are returned as data; only a missing column throws.
  */
@@ -67,9 +80,8 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
     // Finite defaults, so the fast path below also refuses ±Infinity when no bound is declared.
     const min = spec.min ?? -Number.MAX_VALUE;
     const max = spec.max ?? Number.MAX_VALUE;
-    for (let r = 0; r < n; r++) {
+    for (const r of outOfRange(values, min, max)) {
       const v = values[r]!;
-      if (v >= min && v <= max) continue; // fast path: finite and in range
       if (isNull[r]) {
         if (!spec.nullable) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
       } else if (Number.isNaN(v)) {

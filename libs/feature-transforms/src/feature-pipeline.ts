@@ -66,11 +66,17 @@ export function transformColumns(feature: FeatureSpec): string[] {
   }
 }
 
-/** The value pipeline after the raw transform: fill, clip, log1p, standardise. */
-export function finishValue(feature: FeatureSpec, raw: number): number {
-  let x = Number.isFinite(raw) ? raw : Number.isNaN(raw) ? feature.fill : raw;
+/** Fill (null/NaN) and clip (+/-Infinity go to the clip bounds, or to the fill without them). */
+function fillAndClip(feature: FeatureSpec, raw: number): number {
+  let x = Number.isNaN(raw) ? feature.fill : raw;
   if (!Number.isFinite(x)) x = feature.clip ? (x > 0 ? feature.clip[1] : feature.clip[0]) : feature.fill;
   if (feature.clip) x = Math.min(Math.max(x, feature.clip[0]), feature.clip[1]);
+  return x;
+}
+
+/** The value pipeline after the raw transform: fill, clip, log1p, standardise. */
+export function finishValue(feature: FeatureSpec, raw: number): number {
+  let x = fillAndClip(feature, raw);
   if (feature.log1p) x = Math.log1p(Math.max(x, -0.999999));
   return (x - feature.center) / feature.scale;
 }
@@ -86,15 +92,16 @@ export function compileFeaturePipeline(features: readonly FeatureSpec[]): Featur
       for (let f = 0; f < featureCount; f++) {
         const feature = features[f]!;
         rawValues(feature, columns, rows, raw);
-        // The common case (finite input, no log) stays in one tight loop; finishValue handles the rest.
-        const lo = feature.clip ? feature.clip[0] : -Infinity;
-        const hi = feature.clip ? feature.clip[1] : Infinity;
+        // Fill and clip only values outside [lo, hi] (NaN included); then log1p and scaling.
+        const lo = feature.clip ? feature.clip[0] : -Number.MAX_VALUE;
+        const hi = feature.clip ? feature.clip[1] : Number.MAX_VALUE;
         const { center, scale, log1p } = feature;
         for (let i = 0; i < n; i++) {
           const x = raw[i]!;
-          out[i * featureCount + f] =
-            !log1p && x >= lo && x <= hi && Number.isFinite(x) ? (x - center) / scale : finishValue(feature, x);
+          raw[i] = x >= lo && x <= hi ? x : fillAndClip(feature, x);
         }
+        if (log1p) for (let i = 0; i < n; i++) raw[i] = Math.log1p(Math.max(raw[i]!, -0.999999));
+        for (let i = 0, o = f; i < n; i++, o += featureCount) out[o] = (raw[i]! - center) / scale;
       }
     },
   };

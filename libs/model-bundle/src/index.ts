@@ -2,4 +2,4 @@ export * from './bundle-schema';
 export { parseBundleManifest, semanticProblems } from './bundle-validation';
 export { loadBundle, writeBundle, sha256Hex, modelId } from './bundle-store';
 export type { LoadedBundle } from './bundle-store';
-export { riskBandOf } from './risk-bands';
+export { riskBandOf, riskBandIndex } from './risk-bands';

@@ -1,11 +1,13 @@
 import type { RiskBand } from './bundle-schema';
 
-/** The band whose range holds `score` (bands are ascending by minScore, the first starts at 0). */
+/** Index of the band whose range holds `score` (bands ascend by minScore; the first starts at 0). */
+export function riskBandIndex(bands: readonly RiskBand[], score: number): number {
+  let index = 0;
+  while (index + 1 < bands.length && score >= bands[index + 1]!.minScore) index++;
+  return index;
+}
+
+/** Name of the band whose range holds `score`. */
 export function riskBandOf(bands: readonly RiskBand[], score: number): string {
-  let name = bands[0]?.name ?? 'unknown';
-  for (const band of bands) {
-    if (score >= band.minScore) name = band.name;
-    else break;
-  }
-  return name;
+  return bands[riskBandIndex(bands, score)]?.name ?? 'unknown';
 }

@@ -156,9 +156,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       options.onProgress?.({ rowsDone, rowsTotal, shardsDone, shardsTotal: shards.length });
       return outcome;
     });
-  } finally {
+  } catch (error) {
     await executor.close();
+    throw error;
   }
+  // Worker threads wind down while the run is committed.
+  const closed = executor.close();
 
   const totals = mergeOutcomes(outcomes);
   const runManifest: RunManifest = {
@@ -178,7 +181,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   if (totals.rowsScored + totals.rowsQuarantined + totals.rowsIneligible !== totals.rowsRead || totals.rowsRead !== rowsTotal) {
     throw new ChurnError('COMMIT_FAILED', `row accounting does not balance (read ${totals.rowsRead} of ${rowsTotal}, scored ${totals.rowsScored}, quarantined ${totals.rowsQuarantined}, ineligible ${totals.rowsIneligible}); the run was not committed`);
   }
-  await commitPartition(store, layout, runManifest);
+  try {
+    await commitPartition(store, layout, runManifest);
+  } finally {
+    await closed;
+  }
   const seconds = (performance.now() - t0) / 1000;
   return {
     runId,

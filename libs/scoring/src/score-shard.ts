@@ -1,7 +1,7 @@
 import { readParquetFooter, readRowGroups } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
+import { riskBandIndex } from '@churn/model-bundle';
 import { ColumnCache, eligibleMask, missingColumns, validateContract, type ContractIssues } from '@churn/feature-transforms';
-import { riskBandOf } from '@churn/model-bundle';
 import {
   SCORE_BINS,
   buildQuarantineTable,
@@ -72,8 +72,10 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
   const selected = new Int32Array(rowsRead);
   let scoredCount = 0;
   let ineligible = 0;
+  const bad = new Uint8Array(rowsRead);
+  for (const r of issues.badRows.keys()) bad[r] = 1;
   for (let r = 0; r < rowsRead; r++) {
-    if (issues.badRows.has(r)) continue;
+    if (bad[r]) continue;
     if (eligible[r]) selected[scoredCount++] = r;
     else ineligible++;
   }
@@ -91,17 +93,19 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
   const bandNames = manifest.riskBands.map((b) => b.name);
   const bandCodes = new Int32Array(scoredCount);
   const bandCounts: Record<string, number> = Object.fromEntries(bandNames.map((b) => [b, 0]));
-  const scoreHistogram = new Array<number>(SCORE_BINS).fill(0);
   let scoreSum = 0;
+  const perBand = new Float64Array(bandNames.length);
+  const histogram = new Float64Array(SCORE_BINS);
   for (let i = 0; i < scoredCount; i++) {
     const score = scores[i]!;
-    const band = riskBandOf(manifest.riskBands, score);
-    const code = bandNames.indexOf(band);
+    const code = riskBandIndex(manifest.riskBands, score);
     bandCodes[i] = code;
-    bandCounts[band] = (bandCounts[band] ?? 0) + 1;
-    scoreHistogram[Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)))]! += 1;
+    perBand[code]! += 1;
+    histogram[Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)))]! += 1;
     scoreSum += score;
   }
+  bandNames.forEach((name, code) => (bandCounts[name] = perBand[code]!));
+  const scoreHistogram = Array.from(histogram);
   const scoreTable = buildScoreTable(ctx.run, {
     customerIds: columns.takeStrings(contract.idColumn, rows),
     scores,
