@@ -9,9 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import S3rver from 's3rver';
-import { ChurnError } from '@churn/errors';
 import { RoutingObjectStore, S3ObjectStore, s3ConfigFromEnv } from '@churn/object-store';
 import { readParquetFooter, readRowGroups, writeParquetTable } from '@churn/arrow-io';
+import { churnErrorOf } from '@churn/testing';
 
 const BUCKET = 'churn-data';
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -22,15 +22,6 @@ interface SeenRequest {
   range?: string;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ChurnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('object store over S3 (s3rver)', () => {
   let dir: string;
@@ -200,7 +191,7 @@ describe('object store over S3 (s3rver)', () => {
         () => store.getRange(`s3://${BUCKET}/missing.parquet`, 0, 8),
         () => store.get('s3://no-such-bucket/x'),
       ]) {
-        const error = await rejection(read());
+        const error = await churnErrorOf(read());
         expect(error.code).toBe('INPUT_NOT_FOUND');
         expect(error.retryable).toBe(false);
         expect(error.message).toMatch(/s3:\/\/(churn-data\/missing\.parquet|no-such-bucket\/x) does not exist/);
@@ -208,7 +199,7 @@ describe('object store over S3 (s3rver)', () => {
     });
 
     it('fails a write into a missing bucket with INVALID_ARGUMENT naming the bucket', async () => {
-      const error = await rejection(store.put('s3://no-such-bucket/out/x.json', '{}'));
+      const error = await churnErrorOf(store.put('s3://no-such-bucket/out/x.json', '{}'));
       expect(error.code).toBe('INVALID_ARGUMENT');
       expect(error.message).toContain('"no-such-bucket"');
     });
@@ -228,7 +219,7 @@ describe('object store over S3 (s3rver)', () => {
       const { port } = await probe.run();
       await probe.close();
       const dead = new S3ObjectStore(newClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }));
-      const error = await rejection(dead.get(`s3://${BUCKET}/x`));
+      const error = await churnErrorOf(dead.get(`s3://${BUCKET}/x`));
       expect(error.code).toBe('IO_ERROR');
       expect(error.retryable).toBe(true);
     });
@@ -330,7 +321,7 @@ describe('object store over S3 (s3rver)', () => {
       const truncated = `${partition}part-truncated.parquet`;
       await store.put(truncated, parquet.subarray(0, Math.floor(parquet.byteLength / 2)));
       const info = await store.head(truncated);
-      const error = await rejection(readParquetFooter({ store, uri: truncated, size: info?.size ?? 0 }));
+      const error = await churnErrorOf(readParquetFooter({ store, uri: truncated, size: info?.size ?? 0 }));
       expect(error.code).toBe('CORRUPT_INPUT');
       expect(error.message).toContain(truncated);
     });

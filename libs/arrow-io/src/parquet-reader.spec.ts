@@ -7,6 +7,7 @@ import { ChurnError } from '@churn/errors';
 import { LocalObjectStore } from '@churn/object-store';
 import { readParquetFooter, readRowGroups } from './parquet-reader';
 import { writeParquetTable } from './parquet-writer';
+import { churnErrorOf } from '@churn/testing';
 
 const ROWS = 1000;
 const GROUP = 250;
@@ -39,15 +40,6 @@ function expectedRows(groups: number[], columns: string[]): Array<Record<string,
   return out;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ChurnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A local store whose ranged reads can be made to fail, like a flaky network. */
 class FlakyStore extends LocalObjectStore {
@@ -147,15 +139,15 @@ describe('Parquet reader over an ObjectStore', () => {
     });
 
     it('rejects a row group that does not exist with INVALID_ARGUMENT (parquet-wasm would panic)', async () => {
-      const error = await rejection(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [1, 4], columns: ['mrr'] }));
+      const error = await churnErrorOf(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [1, 4], columns: ['mrr'] }));
       expect(error.code).toBe('INVALID_ARGUMENT');
       expect(error.message).toContain(uri);
       expect(error.message).toContain('[4]');
-      expect((await rejection(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [-1], columns: ['mrr'] }))).code).toBe('INVALID_ARGUMENT');
+      expect((await churnErrorOf(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [-1], columns: ['mrr'] }))).code).toBe('INVALID_ARGUMENT');
     });
 
     it('rejects a missing column with CONTRACT_VIOLATION naming it', async () => {
-      const error = await rejection(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [0], columns: ['mrr', 'seats'] }));
+      const error = await churnErrorOf(readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [0], columns: ['mrr', 'seats'] }));
       expect(error.code).toBe('CONTRACT_VIOLATION');
       expect(error.message).toContain('"seats"');
       expect(error.message).toContain(uri);
@@ -164,7 +156,7 @@ describe('Parquet reader over an ObjectStore', () => {
 
   describe('damaged input', () => {
     const expectCorrupt = async (promise: Promise<unknown>, fileUri: string) => {
-      const error = await rejection(promise);
+      const error = await churnErrorOf(promise);
       expect(error.code).toBe('CORRUPT_INPUT');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(fileUri);
@@ -206,7 +198,7 @@ describe('Parquet reader over an ObjectStore', () => {
       const footerStart = bytes.byteLength - 8 - Buffer.from(bytes).readUInt32LE(bytes.byteLength - 8);
       const body = new Uint8Array([...bytes.subarray(0, 4), ...bytes.subarray(footerStart - 200)]);
       await store.put(cut, body);
-      const error = await rejection(readRowGroups({ store, uri: cut, size: body.byteLength, rowGroups: [0, 1, 2, 3], columns: FIELDS }));
+      const error = await churnErrorOf(readRowGroups({ store, uri: cut, size: body.byteLength, rowGroups: [0, 1, 2, 3], columns: FIELDS }));
       expect(error.code).toBe('CORRUPT_INPUT');
       expect(error.message).toContain(cut);
     });
@@ -216,7 +208,7 @@ describe('Parquet reader over an ObjectStore', () => {
     it('passes an I/O error during the footer read through as IO_ERROR', async () => {
       const flaky = new FlakyStore();
       flaky.failWhen = () => true;
-      const error = await rejection(readParquetFooter({ store: flaky, uri, size: bytes.byteLength }));
+      const error = await churnErrorOf(readParquetFooter({ store: flaky, uri, size: bytes.byteLength }));
       expect(error.code).toBe('IO_ERROR');
       expect(error.retryable).toBe(true);
     });
@@ -225,7 +217,7 @@ describe('Parquet reader over an ObjectStore', () => {
       const flaky = new FlakyStore();
       const footerStart = bytes.byteLength - 8 - Buffer.from(bytes).readUInt32LE(bytes.byteLength - 8);
       flaky.failWhen = (start) => start < footerStart;
-      const error = await rejection(readRowGroups({ store: flaky, uri, size: bytes.byteLength, rowGroups: [1], columns: ['mrr'] }));
+      const error = await churnErrorOf(readRowGroups({ store: flaky, uri, size: bytes.byteLength, rowGroups: [1], columns: ['mrr'] }));
       expect(error.code).toBe('IO_ERROR');
       expect(error.message).toContain('connection reset');
 
@@ -236,7 +228,7 @@ describe('Parquet reader over an ObjectStore', () => {
 
     it('maps a file deleted after listing to INPUT_NOT_FOUND', async () => {
       const gone = at('gone.parquet');
-      const error = await rejection(readParquetFooter({ store, uri: gone, size: bytes.byteLength }));
+      const error = await churnErrorOf(readParquetFooter({ store, uri: gone, size: bytes.byteLength }));
       expect(error.code).toBe('INPUT_NOT_FOUND');
     });
   });

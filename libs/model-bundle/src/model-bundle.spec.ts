@@ -15,6 +15,7 @@ import {
   type BundleManifestInput,
   type RiskBand,
 } from './index';
+import { churnErrorOf } from '@churn/testing';
 
 /** A small but complete bundle.json: two numeric columns, a plan category, a status rule. */
 function manifestFixture(overrides: Partial<BundleManifestInput> = {}): BundleManifestInput {
@@ -49,16 +50,6 @@ function manifestFixture(overrides: Partial<BundleManifestInput> = {}): BundleMa
   };
 }
 
-/** Runs `fn` and returns the ChurnError it throws (sync or async); fails the test otherwise. */
-async function churnErrorOf(fn: () => unknown): Promise<ChurnError> {
-  try {
-    await fn();
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected an error');
-}
 
 function problemsOf(error: ChurnError): string[] {
   return error.details['problems'] as string[];

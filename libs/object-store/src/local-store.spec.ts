@@ -2,18 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChurnError } from '@churn/errors';
 import { LocalObjectStore } from './local-store';
+import { churnErrorOf } from '@churn/testing';
 
-async function rejection(promise: Promise<unknown>): Promise<ChurnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
-}
 
 /** fs.Stats dates come from Node's realm, not the test sandbox's, so `instanceof Date` fails under jest. */
 function isValidDate(value: unknown): boolean {
@@ -73,7 +64,7 @@ describe('LocalObjectStore', () => {
     it('fails with IO_ERROR when a parent of the path is a regular file, leaving nothing behind', async () => {
       await store.put(uri('blocker'), 'I am a file');
       for (const target of ['blocker/child.txt', 'blocker/deeper/child.txt']) {
-        const error = await rejection(store.put(uri(target), 'x'));
+        const error = await churnErrorOf(store.put(uri(target), 'x'));
         expect(error.code).toBe('IO_ERROR');
         expect(error.retryable).toBe(true);
         expect(error.message).toContain(uri(target));
@@ -82,7 +73,7 @@ describe('LocalObjectStore', () => {
     });
 
     it('rejects a non-local URI', async () => {
-      expect((await rejection(store.put('s3://bucket/key', 'x'))).code).toBe('INVALID_ARGUMENT');
+      expect((await churnErrorOf(store.put('s3://bucket/key', 'x'))).code).toBe('INVALID_ARGUMENT');
     });
   });
 
@@ -183,13 +174,13 @@ describe('LocalObjectStore', () => {
     });
 
     it('fails with INPUT_NOT_FOUND for a missing object', async () => {
-      expect((await rejection(store.getRange(uri('r/missing'), 0, 8))).code).toBe('INPUT_NOT_FOUND');
+      expect((await churnErrorOf(store.getRange(uri('r/missing'), 0, 8))).code).toBe('INPUT_NOT_FOUND');
     });
   });
 
   describe('get', () => {
     it('fails with INPUT_NOT_FOUND naming the URI for a missing object', async () => {
-      const error = await rejection(store.get(uri('missing/file.parquet')));
+      const error = await churnErrorOf(store.get(uri('missing/file.parquet')));
       expect(error.code).toBe('INPUT_NOT_FOUND');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(uri('missing/file.parquet'));
@@ -197,7 +188,7 @@ describe('LocalObjectStore', () => {
 
     it('fails with INPUT_NOT_FOUND below a regular file', async () => {
       await store.put(uri('f'), 'x');
-      expect((await rejection(store.get(uri('f/child')))).code).toBe('INPUT_NOT_FOUND');
+      expect((await churnErrorOf(store.get(uri('f/child')))).code).toBe('INPUT_NOT_FOUND');
     });
 
     it('returns an empty array for an empty object', async () => {

@@ -3,6 +3,7 @@ import { onnx } from 'onnx-proto';
 import { ChurnError } from '@churn/errors';
 import { DEVICES, candidateDevices, parseDevice } from './execution-provider';
 import { OnnxScorer, inspectModel, signatureProblems, type ModelSignature, type ScorerOptions } from './onnx-scorer';
+import { churnErrorOf } from '@churn/testing';
 
 // ---------------------------------------------------------------------------------------------
 // Tiny ONNX models built in the test (opset 17, IR 8), with weights whose outputs we can compute.
@@ -106,15 +107,6 @@ function options(modelBytes: Uint8Array, overrides: Partial<ScorerOptions> = {})
   };
 }
 
-async function churnErrorOf(promise: Promise<unknown>): Promise<ChurnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectClose(actual: Float32Array, expected: number[], tolerance = 1e-6): void {
   expect(actual).toHaveLength(expected.length);

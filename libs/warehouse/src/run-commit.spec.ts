@@ -3,13 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Utf8, vectorFromArray } from 'apache-arrow';
-import { ChurnError } from '@churn/errors';
 import { LocalObjectStore, type ObjectStore } from '@churn/object-store';
 import { beginPartition, commitPartition, listCommittedPartitions, readCommittedManifest } from './run-commit';
 import { SCORE_BINS, mergeOutcomes, type RunManifest, type ShardOutcome } from './run-manifest';
 import { queryScores } from './score-query';
 import { partitionLayout, runIdFor, type PartitionLayout } from './score-table-layout';
 import { buildQuarantineTable, buildScoreTable, writeTablePart, type RunIdentity } from './score-table-writer';
+import { churnErrorOf } from '@churn/testing';
 
 const BANDS = ['low', 'medium', 'high'];
 
@@ -57,15 +57,6 @@ function runManifest(layout: PartitionLayout, run: RunIdentity, shards: ShardOut
   };
 }
 
-async function churnErrorOf(promise: Promise<unknown>): Promise<ChurnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChurnError) return error;
-    throw new Error(`expected a ChurnError, got ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('mergeOutcomes', () => {
   const layout = partitionLayout('file:///out', '2024-06-01', 'm-1');

@@ -1,0 +1,1 @@
+export { churnErrorOf } from './churn-error-of';
