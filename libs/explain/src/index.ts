@@ -1,0 +1,11 @@
+export { explainRows } from './explain-rows';
+export { DEFAULT_MIN_BATCH_EVALUATIONS, MAX_EXACT_PLAYERS } from './explain-types';
+export type { ModelEvaluator, ExplainMethod, ExplainSpace, ExplainOptions, ExplainInput, ExplainResult } from './explain-types';
+export { playersOf } from './players';
+export type { Player } from './players';
+export { baselineVector } from './baseline';
+export { logit, LOGIT_EPSILON } from './output-space';
+export { parsePolicy, selectRows, topPercentThreshold } from './explain-policy';
+export type { ExplainPolicy } from './explain-policy';
+export { topReasons, renderReason, DEFAULT_REASON_COUNT } from './reason-codes';
+export { rowKey, rowKeysOf } from './row-keys';
