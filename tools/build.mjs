@@ -9,6 +9,7 @@ await build({
     // Worker-thread entry for shard scoring; the CLI and the benchmark start it from dist/cli.
     'cli/shard-worker': 'libs/scoring/src/shard-worker-main.ts',
     'bench/main': 'tools/bench/src/main.ts',
+    'bench/explain-accuracy': 'tools/bench/src/explain-accuracy.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -66,6 +66,8 @@ describe('docs/bundle-format.md example', () => {
     const scored = await churn(['score', '--input', data, '--model', bundle, '--output', path.join(dir, 'scores'), '--device', 'cpu']);
     expect(scored.code).toBe(0);
     expect(scored.summary).toMatchObject({ model: 'churn-sklearn-2026.11.1', rowsRead: 3000, rowsQuarantined: 0 });
+    // The example explains medium and high risk exactly (4 players), against the feature centers.
+    expect(Number(scored.summary!['rowsExplained'])).toBeGreaterThan(0);
   });
 
   it('refuses a spec that disagrees with the graph, listing every problem', async () => {

@@ -62,7 +62,8 @@ describe('churn synth -> train -> score -> query', () => {
              (SELECT count(*) FROM s WHERE as_of <> DATE '${AS_OF}' OR run_id <> 'e2e-mlp-0.1.0_${AS_OF}' OR model_name <> 'e2e-mlp' OR model_version <> '0.1.0') AS bad_meta`);
     expect(check).toEqual({ scored: 24000 - Number(scored.summary!['rowsIneligible']), distinct_ids: check!['scored'], active_inputs: check!['scored'], scored_inactive: 0, bad_scores: 0, bad_meta: 0 });
     const columns = await duckdbRows(`DESCRIBE SELECT * FROM read_parquet('${partition()}/part-00000.parquet', hive_partitioning = false)`);
-    expect(columns.map((c) => [c['column_name'], c['column_type']])).toEqual([
+    // The contract columns come first; explanation columns follow (docs/explanations.md).
+    expect(columns.slice(0, 8).map((c) => [c['column_name'], c['column_type']])).toEqual([
       ['customer_id', 'VARCHAR'],
       ['as_of', 'DATE'],
       ['score', 'FLOAT'],
@@ -72,6 +73,7 @@ describe('churn synth -> train -> score -> query', () => {
       ['run_id', 'VARCHAR'],
       ['scored_at', 'TIMESTAMP WITH TIME ZONE'],
     ]);
+    expect(columns.slice(8).map((c) => c['column_name'])).toEqual(expect.arrayContaining(['explained', 'base_value', 'contrib_api_error_rate', 'contrib_plan', 'reason_1', 'reason_3_text']));
   });
 
   it('answers SQL over the committed partitions with churn query', async () => {

@@ -14,6 +14,11 @@ export interface FeaturePipeline {
    * `(i * featureCount + f)`. `out` must hold at least `rows.length * featureCount` values.
    */
   transform(columns: ColumnCache, rows: Int32Array, out: Float32Array): void;
+  /**
+   * The human-readable value of feature `f` for `rows`: after fill and clip, before log1p and
+   * standardisation (an error rate as a fraction, a count as a count). Used in reason texts.
+   */
+  displayValues(columns: ColumnCache, rows: Int32Array, f: number): Float64Array;
 }
 
 /** Writes the raw transform value (before fill/clip/scale) of each selected row into `raw`. */
@@ -103,6 +108,13 @@ export function compileFeaturePipeline(features: readonly FeatureSpec[]): Featur
         if (log1p) for (let i = 0; i < n; i++) raw[i] = Math.log1p(Math.max(raw[i]!, -0.999999));
         for (let i = 0, o = f; i < n; i++, o += featureCount) out[o] = (raw[i]! - center) / scale;
       }
+    },
+    displayValues(columns, rows, f) {
+      const feature = features[f]!;
+      const values = new Float64Array(rows.length);
+      rawValues(feature, columns, rows, values);
+      for (let i = 0; i < values.length; i++) values[i] = fillAndClip(feature, values[i]!);
+      return values;
     },
   };
 }

@@ -81,11 +81,17 @@ export const riskBandSchema = z.object({ name: identifier, minScore: z.number().
 export const explainSettingsSchema = z
   .object({
     method: z.enum(['linear', 'exact', 'sampling']).default('sampling'),
-    baseline: z.enum(['median', 'mean']).default('median'),
+    /**
+     * The reference customer contributions are measured against: the reference profile's per-
+     * feature `median` or `mean`, or `center` (each feature's standardisation center), which
+     * needs no reference profile.
+     */
+    baseline: z.enum(['median', 'mean', 'center']).default('median'),
     space: z.enum(['probability', 'logit']).default('probability'),
     /** Which rows get explanations: none | all | band:a,b | score>=X | top:P% */
     policy: z.string().default('band:medium,high'),
-    permutations: z.number().int().min(1).default(16),
+    /** Antithetic permutation pairs for sampling Shapley; 8 measured in docs/explanations.md. */
+    permutations: z.number().int().min(1).default(8),
   })
   .strict();
 

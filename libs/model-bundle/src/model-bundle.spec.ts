@@ -74,7 +74,7 @@ describe('parseBundleManifest', () => {
     expect(manifest.inputContract.maxBadRowFraction).toBe(0.05);
     expect(manifest.inputContract.rejectDuplicateIds).toBe(true);
     expect(manifest.inputContract.columns[0]?.nullable).toBe(false);
-    expect(manifest.explain).toEqual({ method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 16 });
+    expect(manifest.explain).toEqual({ method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 });
     expect(manifest.reference).toBeUndefined();
     expect(semanticProblems(manifest)).toEqual([]);
   });

@@ -75,6 +75,6 @@ export function churnModelSpec(): ModelSpec {
       { name: 'medium', minScore: 0.2 },
       { name: 'high', minScore: 0.5 },
     ],
-    explain: { method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 16 },
+    explain: { method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 },
   };
 }

@@ -10,3 +10,7 @@ export { createInProcessExecutor } from './shard-executor';
 export type { ShardExecutor } from './shard-executor';
 export { createWorkerThreadExecutor } from './worker-thread-executor';
 export type { WorkerThreadExecutorOptions } from './worker-thread-executor';
+export type { ScoringSettings, ExplainOverrides } from './scoring-settings';
+export { resolveExplainConfig, DEFAULT_EXPLAIN_SEED } from './explain-config';
+export type { ExplainConfig, ExplainSummary } from './explain-config';
+export { explainShard } from './shard-explainer';

@@ -18,6 +18,7 @@ import {
 import { runPool } from './async-pool';
 import { availableParallelism } from 'node:os';
 import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
+import type { ExplainOverrides, ScoringSettings } from './scoring-settings';
 import { createWorkerThreadExecutor } from './worker-thread-executor';
 import { planShards } from './shard-planner';
 
@@ -29,6 +30,8 @@ export interface LocalRunOptions {
   output: string;
   device?: Device;
   batchRows?: number;
+  /** Overrides of the bundle's explanation settings (policy, method, permutations, ...). */
+  explain?: ExplainOverrides;
   shardRows?: number;
   /** Shards scored at once (default: 2 in-process, or one worker thread per core). */
   concurrency?: number;
@@ -60,6 +63,8 @@ export interface LocalRunSummary {
   manifest: string;
   quarantineReasons: Record<string, number>;
   bandCounts: Record<string, number>;
+  rowsExplained: number;
+  modelEvaluations: number;
 }
 
 async function readFooters(store: ObjectStore, files: { uri: string; size: number }[], concurrency: number): Promise<ParquetFooter[]> {
@@ -74,22 +79,23 @@ interface ExecutorSettings extends LocalRunOptions {
   output: string;
 }
 
-function startExecutor(settings: ExecutorSettings): Promise<ShardExecutor> {
-  const device = settings.device ?? 'auto';
-  const shared = {
-    ...(settings.batchRows ? { batchRows: settings.batchRows } : {}),
-    ...(settings.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: settings.maxBadRowFraction }),
+function startExecutor(options: ExecutorSettings): Promise<ShardExecutor> {
+  const settings: ScoringSettings = {
+    device: options.device ?? 'auto',
+    ...(options.batchRows ? { batchRows: options.batchRows } : {}),
+    ...(options.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: options.maxBadRowFraction }),
+    ...(options.explain ? { explain: options.explain } : {}),
   };
-  if (settings.workerScript) {
+  if (options.workerScript) {
     return createWorkerThreadExecutor({
-      workerScript: settings.workerScript,
-      threads: settings.concurrency,
-      init: { bundle: settings.bundle, run: { ...settings.run, scoredAt: settings.run.scoredAt.toISOString() }, output: settings.output, device, ...shared },
+      workerScript: options.workerScript,
+      threads: options.concurrency,
+      init: { bundle: options.bundle, run: { ...options.run, scoredAt: options.run.scoredAt.toISOString() }, output: options.output, settings },
     });
   }
   return createInProcessExecutor(
-    { store: settings.store, bundle: settings.bundle, run: settings.run, layout: settings.layout, device, ...shared, ...(settings.log ? { log: settings.log } : {}) },
-    settings.concurrency,
+    { store: options.store, bundle: options.bundle, run: options.run, layout: options.layout, settings, ...(options.log ? { log: options.log } : {}) },
+    options.concurrency,
   );
 }
 
@@ -175,6 +181,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     startedAt: started.toISOString(),
     committedAt: new Date().toISOString(),
     settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
+    explain: executor.explain,
     ...totals,
     shards: outcomes,
   };
@@ -203,5 +210,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     manifest: layout.manifestUri,
     quarantineReasons: totals.quarantineReasons,
     bandCounts: totals.bandCounts,
+    rowsExplained: totals.rowsExplained,
+    modelEvaluations: totals.modelEvaluations,
   };
 }

@@ -10,6 +10,7 @@ import {
   type ShardOutcome,
 } from '@churn/warehouse';
 import type { ScoringContext } from './scoring-context';
+import { explainShard } from './shard-explainer';
 import type { ShardSpec } from './shard-planner';
 
 function where(shard: ShardSpec): string {
@@ -106,12 +107,17 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
   }
   bandNames.forEach((name, code) => (bandCounts[name] = perBand[code]!));
   const scoreHistogram = Array.from(histogram);
-  const scoreTable = buildScoreTable(ctx.run, {
-    customerIds: columns.takeStrings(contract.idColumn, rows),
-    scores,
-    bandCodes,
-    bandNames,
-  });
+  lap('bandMs');
+  const explanation = await explainShard(ctx, { columns, rows, matrix, scores, bandCodes });
+  lap('explainMs');
+  const scoreTable = buildScoreTable(
+    ctx.run,
+    { customerIds: columns.takeStrings(contract.idColumn, rows), scores, bandCodes, bandNames },
+    // With --explain none the run has no explanation columns at all (scoring-only throughput);
+    // otherwise every part carries them, null on rows the policy did not select.
+    ctx.explain.policy.kind === 'none' ? undefined : explanation.columns.players,
+    explanation.columns,
+  );
   const badRows = [...issues.badRows.keys()].sort((a, b) => a - b);
   const quarantineTable = buildQuarantineTable(ctx.run, {
     customerIds: columns.takeStrings(contract.idColumn, badRows),
@@ -140,6 +146,8 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
     bandCounts,
     scoreHistogram,
     scoreSum,
+    rowsExplained: explanation.rowsExplained,
+    modelEvaluations: explanation.evaluations,
     timingsMs,
   };
 }

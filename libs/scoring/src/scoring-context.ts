@@ -2,8 +2,10 @@ import { ChurnError } from '@churn/errors';
 import { compileFeaturePipeline, type FeaturePipeline } from '@churn/feature-transforms';
 import type { LoadedBundle } from '@churn/model-bundle';
 import type { ObjectStore } from '@churn/object-store';
-import { OnnxScorer, type Device, type ResolvedDevice } from '@churn/onnx-runner';
+import { OnnxScorer, type ResolvedDevice } from '@churn/onnx-runner';
 import type { PartitionLayout, RunIdentity } from '@churn/warehouse';
+import { resolveExplainConfig, type ExplainConfig } from './explain-config';
+import type { ScoringSettings } from './scoring-settings';
 
 /** Everything `scoreShard()` needs that is the same for every shard of a run. */
 export interface ScoringContext {
@@ -17,6 +19,7 @@ export interface ScoringContext {
   columns: string[];
   maxBadRowFraction: number;
   device: ResolvedDevice;
+  explain: ExplainConfig;
 }
 
 export interface ScoringContextOptions {
@@ -24,12 +27,9 @@ export interface ScoringContextOptions {
   bundle: LoadedBundle;
   run: RunIdentity;
   layout: PartitionLayout;
-  device: Device;
-  batchRows?: number;
+  settings: ScoringSettings;
   /** ONNX Runtime threads per session (default: all cores). */
   intraOpThreads?: number;
-  /** Overrides the bundle's `inputContract.maxBadRowFraction`. */
-  maxBadRowFraction?: number;
   log?: (message: string) => void;
 }
 
@@ -37,7 +37,9 @@ export interface ScoringContextOptions {
 export async function createScoringContext(options: ScoringContextOptions): Promise<ScoringContext> {
   const { manifest } = options.bundle;
   const pipeline = compileFeaturePipeline(manifest.features);
-  const maxBadRowFraction = options.maxBadRowFraction ?? manifest.inputContract.maxBadRowFraction;
+  const { settings } = options;
+  const maxBadRowFraction = settings.maxBadRowFraction ?? manifest.inputContract.maxBadRowFraction;
+  const explain = resolveExplainConfig(manifest, settings.explain);
   if (!(maxBadRowFraction >= 0 && maxBadRowFraction <= 1)) {
     throw new ChurnError('INVALID_ARGUMENT', `max bad-row fraction must be between 0 and 1, got ${maxBadRowFraction}`);
   }
@@ -48,8 +50,8 @@ export async function createScoringContext(options: ScoringContextOptions): Prom
     probabilityIndex: manifest.model.output.probabilityIndex,
     outputKind: manifest.model.output.kind,
     featureCount: manifest.features.length,
-    device: options.device,
-    ...(options.batchRows ? { batchRows: options.batchRows } : {}),
+    device: settings.device,
+    ...(settings.batchRows ? { batchRows: settings.batchRows } : {}),
     ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -70,5 +72,6 @@ export async function createScoringContext(options: ScoringContextOptions): Prom
     columns,
     maxBadRowFraction,
     device: scorer.device,
+    explain,
   };
 }

@@ -1,5 +1,6 @@
 import type { ShardOutcome } from '@churn/warehouse';
 import type { ShardSpec } from './shard-planner';
+import { summarizeExplain, type ExplainSummary } from './explain-config';
 import { createScoringContext, type ScoringContextOptions } from './scoring-context';
 import { scoreShard } from './score-shard';
 
@@ -11,6 +12,8 @@ export interface ShardExecutor {
   readonly maxBadRowFraction: number;
   /** How many shards it scores at once. */
   readonly concurrency: number;
+  /** The explanation settings in force, for the run manifest. */
+  readonly explain: ExplainSummary;
   score(shard: ShardSpec): Promise<ShardOutcome>;
   close(): Promise<void>;
 }
@@ -26,6 +29,7 @@ export async function createInProcessExecutor(options: ScoringContextOptions, co
     batchRows: ctx.scorer.batchRows,
     maxBadRowFraction: ctx.maxBadRowFraction,
     concurrency,
+    explain: summarizeExplain(ctx.explain),
     score: (shard) => scoreShard(ctx, shard),
     close: () => ctx.scorer.release(),
   };

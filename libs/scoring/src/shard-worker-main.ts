@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createObjectStore } from '@churn/object-store';
 import { partitionLayout } from '@churn/warehouse';
 import { modelId } from '@churn/model-bundle';
+import { summarizeExplain } from './explain-config';
 import { createScoringContext, type ScoringContext } from './scoring-context';
 import { scoreShard } from './score-shard';
 import { serializeError, type FromWorker, type ShardWorkerInit, type ToWorker } from './shard-worker-protocol';
@@ -22,10 +23,8 @@ async function start(init: ShardWorkerInit): Promise<ScoringContext> {
     bundle: init.bundle,
     run: { ...init.run, scoredAt: new Date(init.run.scoredAt) },
     layout: partitionLayout(init.output, init.run.asOf, modelId(init.bundle.manifest)),
-    device: init.device,
+    settings: init.settings,
     intraOpThreads: init.intraOpThreads,
-    ...(init.batchRows ? { batchRows: init.batchRows } : {}),
-    ...(init.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: init.maxBadRowFraction }),
   });
 }
 
@@ -41,7 +40,7 @@ start(workerData as ShardWorkerInit).then(
         (error: unknown) => send({ type: 'failed', id: message.id, error: serializeError(error) }),
       );
     });
-    send({ type: 'ready', device: ctx.device, batchRows: ctx.scorer.batchRows, maxBadRowFraction: ctx.maxBadRowFraction });
+    send({ type: 'ready', device: ctx.device, batchRows: ctx.scorer.batchRows, maxBadRowFraction: ctx.maxBadRowFraction, explain: summarizeExplain(ctx.explain) });
   },
   (error: unknown) => send({ type: 'init-failed', error: serializeError(error) }),
 );

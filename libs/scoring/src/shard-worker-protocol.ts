@@ -1,7 +1,8 @@
 import { ChurnError, type ChurnErrorCode } from '@churn/errors';
 import type { LoadedBundle } from '@churn/model-bundle';
-import type { Device } from '@churn/onnx-runner';
 import type { ShardOutcome } from '@churn/warehouse';
+import type { ExplainSummary } from './explain-config';
+import type { ScoringSettings } from './scoring-settings';
 import type { ShardSpec } from './shard-planner';
 
 /** What a shard worker thread is started with (structured-cloned into the thread). */
@@ -9,9 +10,7 @@ export interface ShardWorkerInit {
   bundle: LoadedBundle;
   run: { runId: string; asOf: string; modelName: string; modelVersion: string; scoredAt: string };
   output: string;
-  device: Device;
-  batchRows?: number;
-  maxBadRowFraction?: number;
+  settings: ScoringSettings;
   intraOpThreads: number;
 }
 
@@ -26,7 +25,7 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; device: string; batchRows: number; maxBadRowFraction: number }
+  | { type: 'ready'; device: string; batchRows: number; maxBadRowFraction: number; explain: ExplainSummary }
   | { type: 'init-failed'; error: SerializedError }
   | { type: 'done'; id: number; outcome: ShardOutcome }
   | { type: 'failed'; id: number; error: SerializedError };

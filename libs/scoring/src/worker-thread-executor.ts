@@ -94,6 +94,7 @@ export async function createWorkerThreadExecutor(options: WorkerThreadExecutorOp
     batchRows: first.batchRows,
     maxBadRowFraction: first.maxBadRowFraction,
     concurrency: threads,
+    explain: first.explain,
     async score(shard) {
       const slot = await acquire();
       return new Promise<ShardOutcome>((resolve, reject) => {

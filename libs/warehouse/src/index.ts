@@ -1,7 +1,7 @@
 export { partitionLayout, runIdFor } from './score-table-layout';
 export type { PartitionLayout } from './score-table-layout';
-export { buildScoreTable, buildQuarantineTable, writeTablePart, SCORE_COLUMNS } from './score-table-writer';
-export type { RunIdentity, ScoreRows, QuarantineRows } from './score-table-writer';
+export { buildScoreTable, buildQuarantineTable, writeTablePart, SCORE_COLUMNS, REASON_COUNT } from './score-table-writer';
+export type { RunIdentity, ScoreRows, QuarantineRows, ExplanationColumns } from './score-table-writer';
 export { mergeOutcomes, SCORE_BINS } from './run-manifest';
 export type { RunManifest, ShardOutcome, RowCounts } from './run-manifest';
 export { beginPartition, commitPartition, readCommittedManifest, listCommittedPartitions } from './run-commit';

@@ -35,6 +35,8 @@ function outcome(layout: PartitionLayout, index: number, overrides: Partial<Shar
     bandCounts: {},
     scoreHistogram: histogram({}),
     scoreSum: 0,
+    rowsExplained: 0,
+    modelEvaluations: 0,
     timingsMs: {},
     ...overrides,
   };
@@ -52,6 +54,7 @@ function runManifest(layout: PartitionLayout, run: RunIdentity, shards: ShardOut
     startedAt: '2024-06-02T03:00:00.000Z',
     committedAt: '2024-06-02T03:05:00.000Z',
     settings: {},
+    explain: { policy: 'none', method: 'sampling', space: 'probability', permutations: 8 },
     ...mergeOutcomes(shards),
     shards,
   };
@@ -71,6 +74,8 @@ describe('mergeOutcomes', () => {
       bandCounts: { low: 4, high: 2 },
       scoreHistogram: histogram({ 0: 4, 19: 2 }),
       scoreSum: 2.5,
+      rowsExplained: 2,
+      modelEvaluations: 300,
     });
     const b = outcome(layout, 1, {
       rowsRead: 5,
@@ -81,6 +86,8 @@ describe('mergeOutcomes', () => {
       bandCounts: { low: 1, medium: 3 },
       scoreHistogram: histogram({ 0: 1, 10: 3 }),
       scoreSum: 1.5,
+      rowsExplained: 3,
+      modelEvaluations: 450,
     });
     const c = outcome(layout, 2, { rowsRead: 2, rowsQuarantined: 2, quarantineReasons: { 'seats: NaN': 2 } });
     const totals = mergeOutcomes([a, b, c]);
@@ -92,6 +99,8 @@ describe('mergeOutcomes', () => {
       quarantineReasons: { 'seats: NaN': 4, 'customer_id: duplicate id': 1 },
       bandCounts: { low: 5, high: 2, medium: 3 },
       score: { mean: 0.4, histogram: histogram({ 0: 5, 10: 3, 19: 2 }) },
+      rowsExplained: 5,
+      modelEvaluations: 750,
     });
   });
 
@@ -104,6 +113,8 @@ describe('mergeOutcomes', () => {
       quarantineReasons: {},
       bandCounts: {},
       score: { mean: 0, histogram: histogram({}) },
+      rowsExplained: 0,
+      modelEvaluations: 0,
     });
     expect(mergeOutcomes([outcome(layout, 0, { rowsRead: 3, rowsIneligible: 3 })]).score.mean).toBe(0);
   });

@@ -22,6 +22,9 @@ export interface ShardOutcome extends RowCounts {
   /** Scored rows per score bin: 20 equal bins over [0, 1]. */
   scoreHistogram: number[];
   scoreSum: number;
+  /** Scored rows that carry explanations, and the model evaluations spent on them. */
+  rowsExplained: number;
+  modelEvaluations: number;
   timingsMs: Record<string, number>;
 }
 
@@ -39,18 +42,24 @@ export interface RunManifest extends RowCounts {
   quarantineReasons: Record<string, number>;
   bandCounts: Record<string, number>;
   score: { mean: number; histogram: number[] };
+  /** The explanation settings in force (bundle's, with command-line overrides). */
+  explain: { policy: string; method: string; space: string; permutations: number };
+  rowsExplained: number;
+  modelEvaluations: number;
   shards: ShardOutcome[];
 }
 
 export const SCORE_BINS = 20;
 
 /** Adds shard outcomes into run totals. */
-export function mergeOutcomes(shards: readonly ShardOutcome[]): Pick<RunManifest, keyof RowCounts | 'quarantineReasons' | 'bandCounts' | 'score'> {
+export function mergeOutcomes(shards: readonly ShardOutcome[]): Pick<RunManifest, keyof RowCounts | 'quarantineReasons' | 'bandCounts' | 'score' | 'rowsExplained' | 'modelEvaluations'> {
   const totals = { rowsRead: 0, rowsScored: 0, rowsQuarantined: 0, rowsIneligible: 0 };
   const quarantineReasons: Record<string, number> = {};
   const bandCounts: Record<string, number> = {};
   const histogram = new Array<number>(SCORE_BINS).fill(0);
   let scoreSum = 0;
+  let rowsExplained = 0;
+  let modelEvaluations = 0;
   const add = (into: Record<string, number>, from: Record<string, number>) => {
     for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
   };
@@ -63,6 +72,8 @@ export function mergeOutcomes(shards: readonly ShardOutcome[]): Pick<RunManifest
     add(bandCounts, s.bandCounts);
     s.scoreHistogram.forEach((c, i) => (histogram[i] = (histogram[i] ?? 0) + c));
     scoreSum += s.scoreSum;
+    rowsExplained += s.rowsExplained;
+    modelEvaluations += s.modelEvaluations;
   }
-  return { ...totals, quarantineReasons, bandCounts, score: { mean: totals.rowsScored ? scoreSum / totals.rowsScored : 0, histogram } };
+  return { ...totals, quarantineReasons, bandCounts, score: { mean: totals.rowsScored ? scoreSum / totals.rowsScored : 0, histogram }, rowsExplained, modelEvaluations };
 }

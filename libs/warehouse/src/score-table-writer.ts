@@ -2,12 +2,14 @@ import { Table, type Vector } from 'apache-arrow';
 import { writeParquetTable } from '@churn/arrow-io';
 import type { ObjectStore } from '@churn/object-store';
 import {
+  boolColumn,
   categoryColumn,
   constantDate,
   constantString,
   constantTimestamp,
   float32Column,
   int32Column,
+  nullableFloat32Column,
   stringColumn,
 } from './arrow-builders';
 
@@ -31,7 +33,54 @@ export interface ScoreRows {
   bandNames: readonly string[];
 }
 
-export function buildScoreTable(run: RunIdentity, rows: ScoreRows): Table {
+/**
+ * Per-feature (or per-group) explanations of the scored rows, written as `explained`,
+ * `base_value`, `contrib_<player>`, `reason_1..3` and `reason_1..3_text` columns.
+ */
+export interface ExplanationColumns {
+  /** Player ids in column order: a feature id, or a group id for grouped features. */
+  players: readonly string[];
+  /** Per scored row: 1 when the row was explained. */
+  explained: Uint8Array;
+  /** f(baseline) in the explanation's output space. */
+  baseValue: number;
+  /** Scored rows x players, row-major; rows not explained are written as nulls. */
+  contributions: Float32Array;
+  /** reasons[k][row]: the (k+1)-th reason's player id, or null. */
+  reasons: (string | null)[][];
+  /** reasonTexts[k][row]: that reason rendered for the customer, or null. */
+  reasonTexts: (string | null)[][];
+}
+
+/** Number of reasons each explained row carries. */
+export const REASON_COUNT = 3;
+
+function explanationColumns(explanation: ExplanationColumns | undefined, n: number, players: readonly string[]): Record<string, Vector> {
+  const explained = explanation?.explained ?? new Uint8Array(n);
+  const columns: Record<string, Vector> = {
+    explained: boolColumn(explained),
+    base_value: nullableFloat32Column(new Float32Array(n).fill(explanation?.baseValue ?? 0), explained),
+  };
+  players.forEach((player, p) => {
+    const values = new Float32Array(n);
+    if (explanation) for (let i = 0; i < n; i++) values[i] = explanation.contributions[i * players.length + p]!;
+    columns[`contrib_${player}`] = nullableFloat32Column(values, explained);
+  });
+  for (let k = 0; k < REASON_COUNT; k++) {
+    columns[`reason_${k + 1}`] = stringColumn(explanation?.reasons[k] ?? new Array<null>(n).fill(null));
+  }
+  for (let k = 0; k < REASON_COUNT; k++) {
+    columns[`reason_${k + 1}_text`] = stringColumn(explanation?.reasonTexts[k] ?? new Array<null>(n).fill(null));
+  }
+  return columns;
+}
+
+/**
+ * The score-table part of one shard. With `players`, explanation columns follow the contract
+ * columns, null where a row was not explained, so every partition of a model has one schema
+ * whatever the explanation policy; without, only the contract columns are written.
+ */
+export function buildScoreTable(run: RunIdentity, rows: ScoreRows, players?: readonly string[], explanation?: ExplanationColumns): Table {
   const n = rows.scores.length;
   return new Table({
     customer_id: rows.customerIds,
@@ -42,6 +91,7 @@ export function buildScoreTable(run: RunIdentity, rows: ScoreRows): Table {
     model_version: constantString(run.modelVersion, n),
     run_id: constantString(run.runId, n),
     scored_at: constantTimestamp(run.scoredAt, n),
+    ...(players ? explanationColumns(explanation, n, players) : {}),
   });
 }
 
@@ -68,6 +118,6 @@ export function buildQuarantineTable(run: RunIdentity, rows: QuarantineRows): Ta
 
 /** Encodes and stores one part. The key is deterministic per shard, so a retry overwrites. */
 export async function writeTablePart(store: ObjectStore, uri: string, table: Table): Promise<void> {
-  const plainColumns = ['customer_id', 'score', 'row_index', 'reason'].filter((c) => table.schema.fields.some((f) => f.name === c));
+  const plainColumns = table.schema.fields.map((f) => f.name).filter((c) => ['customer_id', 'score', 'row_index', 'reason', 'base_value'].includes(c) || c.startsWith('contrib_'));
   await store.put(uri, writeParquetTable(table, { compression: 'zstd', rowGroupRows: 128 * 1024, plainColumns }));
 }

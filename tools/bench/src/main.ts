@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { readParquetBytes, writeParquetTable } from '@churn/arrow-io';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore, joinUri, parseUri } from '@churn/object-store';
-import { runLocal } from '@churn/scoring';
+import { runLocal, type LocalRunSummary } from '@churn/scoring';
 import { writeSynthDataset } from '@churn/synth-data';
 import { runNaiveBaseline } from './naive-baseline';
 
@@ -15,6 +16,12 @@ function arg(name: string, fallback: number): number {
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
+/** Explanation throughput beside scoring-only, with the model evaluations per second it took. */
+function explainLine(label: string, run: LocalRunSummary, scoringRowsPerSecond: number, target: number): string {
+  const evalsPerSecond = run.modelEvaluations / run.seconds;
+  return `  ${label}: ${Math.round(run.rowsPerSecond).toLocaleString('en-US')} rows/s (1/${(scoringRowsPerSecond / run.rowsPerSecond).toFixed(1)} of scoring-only; target 1/${target} or better), ${run.rowsExplained.toLocaleString('en-US')} rows explained, ${(evalsPerSecond / 1e6).toFixed(2)} M model evaluations/s`;
+}
+
 /**
  * `npm run bench`: embedded scoring of a synthetic 1,000,000-row snapshot against the naive
  * notebook baseline, in one process run, reported as rows/s and their ratio, plus peak RSS.
@@ -23,6 +30,7 @@ async function main(): Promise<void> {
   const customers = arg('customers', 1_000_000);
   const sampleRows = arg('baseline-rows', 20_000);
   const concurrency = arg('concurrency', availableParallelism());
+  const explainAllRows = !process.argv.includes('--skip-explain-all');
   const root = path.join(tmpdir(), `churn-bench-${customers}`);
   const store = createObjectStore();
   const data = joinUri(root, 'snapshots');
@@ -36,12 +44,21 @@ async function main(): Promise<void> {
   const bundle = await loadBundle(store, modelUri);
 
   const workerScript = path.resolve(__dirname, '..', 'cli', 'shard-worker.js');
-  const embedded = await runLocal({ store, input: data, asOf, model: modelUri, output: joinUri(root, 'scores'), device: 'cpu', concurrency, workerScript });
+  const run = (policy: string) =>
+    runLocal({ store, input: data, asOf, model: modelUri, output: joinUri(root, `scores-${policy.replace(/[^a-z0-9]+/gi, '_')}`), device: 'cpu', concurrency, workerScript, explain: { policy } });
+  const embedded = await run('none');
   const peakRssKb = process.resourceUsage().maxRSS;
+  const explainDefault = await run(bundle.manifest.explain.policy);
+  const explainAll = explainAllRows ? await run('all') : undefined;
 
+  // parquetjs-lite cannot read dictionary-encoded (RLE_DICTIONARY) pages, so the baseline reads
+  // the same rows re-written with plain encoding (not timed).
   const firstFile = parseUri(joinUri(data, `as_of=${asOf}`, 'part-00000.parquet'));
+  const firstTable = readParquetBytes(await store.get(joinUri(data, `as_of=${asOf}`, 'part-00000.parquet')));
+  const baselineFile = path.join(root, 'baseline-plain.parquet');
+  await writeFile(baselineFile, writeParquetTable(firstTable, { compression: 'snappy', plainColumns: firstTable.schema.fields.map((f) => f.name) }));
   const baseline = await runNaiveBaseline({
-    file: firstFile.scheme === 'file' ? firstFile.path : '',
+    file: firstFile.scheme === 'file' ? baselineFile : '',
     manifest: bundle.manifest,
     modelBytes: bundle.modelBytes,
     sampleRows,
@@ -53,10 +70,21 @@ async function main(): Promise<void> {
     `  naive baseline (parquetjs-lite row cursor + session.run per row), ${baseline.rows.toLocaleString('en-US')}-row sample: ${Math.round(baseline.rowsPerSecond).toLocaleString('en-US')} rows/s, extrapolated ${(customers / baseline.rowsPerSecond).toFixed(0)} s for the dataset`,
     `  ratio embedded / baseline: ${(embedded.rowsPerSecond / baseline.rowsPerSecond).toFixed(1)}x`,
     `  peak RSS after embedded run: ${mb(peakRssKb)}`,
+    explainLine(`explanations, default policy (${bundle.manifest.explain.policy})`, explainDefault, embedded.rowsPerSecond, 4),
+    ...(explainAll ? [explainLine('explanations, all rows', explainAll, embedded.rowsPerSecond, 40)] : []),
   ];
   for (const line of lines) process.stdout.write(`${line}\n`);
   process.stdout.write(
-    `${JSON.stringify({ rows: customers, embeddedRowsPerSecond: embedded.rowsPerSecond, baselineRowsPerSecond: Math.round(baseline.rowsPerSecond), ratio: embedded.rowsPerSecond / baseline.rowsPerSecond, peakRssMb: Math.round(peakRssKb / 1024) })}\n`,
+    `${JSON.stringify({
+      rows: customers,
+      embeddedRowsPerSecond: embedded.rowsPerSecond,
+      baselineRowsPerSecond: Math.round(baseline.rowsPerSecond),
+      ratio: embedded.rowsPerSecond / baseline.rowsPerSecond,
+      peakRssMb: Math.round(peakRssKb / 1024),
+      explainDefaultRowsPerSecond: explainDefault.rowsPerSecond,
+      explainAllRowsPerSecond: explainAll?.rowsPerSecond,
+      permutationPairs: bundle.manifest.explain.permutations,
+    })}\n`,
   );
 }
 

@@ -6,7 +6,7 @@ import { rocAuc } from '@churn/model-trainer';
 import { writeSynthDataset } from '@churn/synth-data';
 import { queryScores } from '@churn/warehouse';
 import type { CliIo } from '../cli-io';
-import { fmt, nonNegativeInt, positiveInt, renderTable } from '../cli-options';
+import { fmt, nonNegativeInt, positiveInt } from '../cli-options';
 import { defaultBundlePath } from '../default-bundle';
 import { scoreLocally } from './score-command';
 
@@ -46,11 +46,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
   const top = await queryScores(
     store,
     scoresUri,
-    `SELECT s.customer_id, round(s.score, 4) AS score, s.risk_band, i.plan, round(i.mrr, 2) AS mrr,
-            round(i.api_errors_30d / greatest(i.api_calls_30d, 1), 3) AS api_error_rate,
-            i.key_features_adopted || '/' || i.key_features_total AS features_adopted,
-            i.tickets_unanswered_48h AS unanswered_48h, i.seats_active || '/' || i.seats_purchased AS seats,
-            i.billing_failures_90d AS billing_fail, i.days_to_renewal AS renewal_days
+    `SELECT s.customer_id, round(s.score, 3) AS score, i.plan, round(i.mrr) AS mrr, s.reason_1_text, s.reason_2_text, s.reason_3_text
      FROM scores s JOIN read_parquet([${inputFiles}]) i USING (customer_id)
      WHERE s.as_of = DATE '${options.asOf}' ORDER BY s.score DESC, s.customer_id LIMIT 10`,
   );
@@ -61,6 +57,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
   io.out(`  scored      ${fmt(summary.rowsScored)} active customers`);
   io.out(`  ineligible  ${fmt(summary.rowsIneligible)} (cancelled or paused)`);
   io.out(`  quarantined ${fmt(summary.rowsQuarantined)}`);
+  io.out(`  explained   ${fmt(summary.rowsExplained)} (policy ${bundle.manifest.explain.policy}, ${fmt(summary.modelEvaluations)} model evaluations)`);
   io.out(`  risk bands  ${Object.entries(summary.bandCounts).map(([b, n]) => `${b} ${fmt(n)}`).join(', ')}`);
   io.out(`  throughput  ${fmt(summary.rowsPerSecond)} rows/s end to end (${summary.seconds}s)`);
   const training = bundle.manifest.training;
@@ -73,8 +70,14 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
   }
   io.out(`  score table ${summary.output}`);
   io.out('');
-  io.out('10 highest-risk active customers:');
-  for (const line of renderTable(top.columns, top.rows)) io.out(`  ${line}`);
+  io.out('10 highest-risk active customers, and why:');
+  top.rows.forEach((row, i) => {
+    io.out(`  ${String(i + 1).padStart(2)}. ${String(row['customer_id'])}  churn risk ${Number(row['score']).toFixed(3)}  (${String(row['plan'])}, MRR ${String(row['mrr'])})`);
+    for (const k of [1, 2, 3]) {
+      const text = row[`reason_${k}_text`];
+      if (text) io.out(`        - ${String(text)}`);
+    }
+  });
   io.out('');
   io.out(`try: npx churn query "SELECT risk_band, count(*) AS customers, round(avg(score), 3) AS mean_score FROM scores GROUP BY 1 ORDER BY 3" --scores ${scoresUri}`);
   io.out(JSON.stringify({ ...summary, freshAuc: auc, heldOutAuc: training?.heldOutAuc }));

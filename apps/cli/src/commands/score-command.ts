@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice } from '@churn/onnx-runner';
-import { runLocal, type LocalRunSummary } from '@churn/scoring';
+import { ChurnError } from '@churn/errors';
+import { runLocal, type ExplainOverrides, type LocalRunSummary } from '@churn/scoring';
 import type { CliIo } from '../cli-io';
 import { fmt, formatDuration, fraction, positiveInt } from '../cli-options';
 import { defaultBundlePath, shardWorkerScript } from '../default-bundle';
@@ -16,11 +17,29 @@ export interface ScoreOptions {
   shardRows?: number;
   concurrency?: number;
   maxBadFraction?: number;
+  explain?: string;
+  explainMethod?: string;
+  permutations?: number;
+}
+
+const EXPLAIN_METHODS = ['linear', 'exact', 'sampling'] as const;
+
+function explainOverrides(options: ScoreOptions): ExplainOverrides | undefined {
+  if (options.explainMethod !== undefined && !(EXPLAIN_METHODS as readonly string[]).includes(options.explainMethod)) {
+    throw new ChurnError('INVALID_ARGUMENT', `unknown explanation method "${options.explainMethod}"; use one of: ${EXPLAIN_METHODS.join(', ')}`);
+  }
+  const overrides: ExplainOverrides = {
+    ...(options.explain ? { policy: options.explain } : {}),
+    ...(options.explainMethod ? { method: options.explainMethod as ExplainOverrides['method'] } : {}),
+    ...(options.permutations ? { permutations: options.permutations } : {}),
+  };
+  return Object.keys(overrides).length > 0 ? overrides : undefined;
 }
 
 /** Embedded scoring with a progress line on a TTY; returns the run summary. */
 export async function scoreLocally(io: CliIo, options: ScoreOptions): Promise<LocalRunSummary> {
   const device = parseDevice(options.device);
+  const explain = explainOverrides(options);
   const started = performance.now();
   const summary = await runLocal({
     store: createObjectStore(),
@@ -34,6 +53,7 @@ export async function scoreLocally(io: CliIo, options: ScoreOptions): Promise<Lo
     ...(options.shardRows ? { shardRows: options.shardRows } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.maxBadFraction === undefined ? {} : { maxBadRowFraction: options.maxBadFraction }),
+    ...(explain ? { explain } : {}),
     log: (m) => io.err(m),
     onProgress: ({ rowsDone, rowsTotal, shardsDone, shardsTotal }) => {
       const seconds = (performance.now() - started) / 1000;
@@ -60,11 +80,14 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--batch-rows <n>', 'rows per inference batch (default 65536)', positiveInt)
     .option('--shard-rows <n>', 'target rows per shard (default 131072)', positiveInt)
     .option('--concurrency <n>', 'shards scored at once, each in its own worker thread (default: one per CPU core)', positiveInt)
+    .option('--explain <policy>', "rows to explain: none | all | band:a,b | score>=X | top:P% (default: the bundle's)")
+    .option('--explain-method <method>', "linear | exact | sampling (default: the bundle's)")
+    .option('--permutations <pairs>', 'antithetic permutation pairs for sampling Shapley', positiveInt)
     .option('--max-bad-fraction <f>', "fail a shard when more than this fraction of its rows break the input contract (default: the bundle's, 0.05)", fraction)
     .action(async (options: ScoreOptions) => {
       const summary = await scoreLocally(io, options);
       io.err(
-        `committed ${summary.output}: ${fmt(summary.rowsScored)} scored, ${fmt(summary.rowsQuarantined)} quarantined, ${fmt(summary.rowsIneligible)} ineligible of ${fmt(summary.rowsRead)} rows in ${summary.seconds}s (${fmt(summary.rowsPerSecond)} rows/s, ${summary.device})`,
+        `committed ${summary.output}: ${fmt(summary.rowsScored)} scored (${fmt(summary.rowsExplained)} explained), ${fmt(summary.rowsQuarantined)} quarantined, ${fmt(summary.rowsIneligible)} ineligible of ${fmt(summary.rowsRead)} rows in ${summary.seconds}s (${fmt(summary.rowsPerSecond)} rows/s, ${summary.device})`,
       );
       io.out(JSON.stringify(summary));
     });

@@ -1,0 +1,84 @@
+import * as path from 'node:path';
+import { explainRows, playersOf, baselineVector, rowKey, type ExplainResult, type ModelEvaluator } from '@churn/explain';
+import { ColumnCache, compileFeaturePipeline, eligibleMask, validateContract } from '@churn/feature-transforms';
+import { loadBundle } from '@churn/model-bundle';
+import { createObjectStore } from '@churn/object-store';
+import { OnnxScorer } from '@churn/onnx-runner';
+import { synthFileTable } from '@churn/synth-data';
+
+/**
+ * `npm run bench:explain`: sampling Shapley's error against exact Shapley on the committed demo
+ * model (18 players, so exact costs 2^18 evaluations per row: fine for a sample, never for a
+ * nightly run), for several permutation-pair counts, with the evaluations each costs.
+ */
+async function main(): Promise<void> {
+  const sampleRows = Number(process.argv[process.argv.indexOf('--rows') + 1]) || 60;
+  const bundle = await loadBundle(createObjectStore(), path.resolve(__dirname, '..', '..', 'models', 'churn-mlp'));
+  const { manifest } = bundle;
+  const table = synthFileTable({ customers: 5000, asOf: '2026-01-01', seed: 99, files: 1 }, 0);
+  const columns = new ColumnCache(table);
+  const issues = validateContract(columns, manifest.inputContract);
+  const eligible = eligibleMask(columns, manifest.eligibility);
+  const candidates: number[] = [];
+  for (let r = 0; r < table.numRows; r++) if (eligible[r] && !issues.badRows.has(r)) candidates.push(r);
+  const F = manifest.features.length;
+  const pipeline = compileFeaturePipeline(manifest.features);
+  const scorer = await OnnxScorer.create({
+    modelBytes: bundle.modelBytes,
+    inputName: manifest.model.input.name,
+    outputName: manifest.model.output.name,
+    probabilityIndex: manifest.model.output.probabilityIndex,
+    outputKind: manifest.model.output.kind,
+    featureCount: F,
+    device: 'cpu',
+  });
+  // The rows the default policy explains: medium and high risk.
+  const all = new Float32Array(candidates.length * F);
+  pipeline.transform(columns, Int32Array.from(candidates), all);
+  const allScores = await scorer.score(all, candidates.length);
+  const mediumFrom = manifest.riskBands.find((b) => b.name === 'medium')?.minScore ?? 0;
+  const picked = candidates.filter((_, i) => allScores[i]! >= mediumFrom).slice(0, sampleRows);
+  const rows = Int32Array.from(picked);
+  const features = new Float32Array(rows.length * F);
+  pipeline.transform(columns, rows, features);
+  const model: ModelEvaluator = { featureCount: F, evaluate: (m, n) => scorer.score(m, n) };
+  const scores = await scorer.score(features, rows.length);
+  const ids = table.getChild(manifest.inputContract.idColumn)!;
+  const input = {
+    features,
+    rows: rows.length,
+    scores,
+    rowKeys: Uint32Array.from(rows, (r) => rowKey(String(ids.get(r)))),
+    players: playersOf(manifest.features),
+    baseline: baselineVector(manifest, 'median'),
+  };
+  const run = async (method: 'exact' | 'sampling', pairs: number): Promise<ExplainResult & { seconds: number }> => {
+    const t0 = performance.now();
+    const result = await explainRows(model, input, { method, space: 'probability', permutations: pairs, seed: 7, maxExactPlayers: 18 });
+    return { ...result, seconds: (performance.now() - t0) / 1000 };
+  };
+  const exact = await run('exact', 1);
+  const meanAbs = exact.contributions.reduce((a, v) => a + Math.abs(v), 0) / exact.contributions.length;
+  process.stdout.write(
+    `explanation accuracy: ${rows.length} active customers at medium or high risk, model ${manifest.name}-${manifest.version}, ${input.players.length} players; exact Shapley took ${(exact.evaluations / rows.length).toFixed(0)} evaluations/row; mean |exact contribution| ${meanAbs.toFixed(4)}\n`,
+  );
+  for (const pairs of [2, 4, 8, 16, 32]) {
+    const sampled = await run('sampling', pairs);
+    let err = 0;
+    let worst = 0;
+    sampled.contributions.forEach((v, i) => {
+      const e = Math.abs(v - exact.contributions[i]!);
+      err += e;
+      worst = Math.max(worst, e);
+    });
+    process.stdout.write(
+      `  sampling, ${String(pairs).padStart(2)} pairs: mean abs error ${(err / sampled.contributions.length).toFixed(5)} (max ${worst.toFixed(4)}), ${(sampled.evaluations / rows.length).toFixed(0)} evaluations/row\n`,
+    );
+  }
+  await scorer.release();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`explain accuracy failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
