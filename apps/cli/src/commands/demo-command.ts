@@ -79,7 +79,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
     }
   });
   io.out('');
-  io.out(`try: npx churn query "SELECT risk_band, count(*) AS customers, round(avg(score), 3) AS mean_score FROM scores GROUP BY 1 ORDER BY 3" --scores ${scoresUri}`);
+  io.out(`try: npx churn query "SELECT reason_1, count(*) AS customers FROM scores WHERE risk_band = 'high' GROUP BY 1 ORDER BY 2 DESC" --scores ${scoresUri}`);
   io.out(JSON.stringify({ ...summary, freshAuc: auc, heldOutAuc: training?.heldOutAuc }));
 }
 
