@@ -82,12 +82,32 @@ describe('churn score with explanations', () => {
     expect(diff).toEqual({ n: a.summary!['rowsScored'], different: 0 });
   });
 
+  it('explains in logit space against the feature centers when asked on the command line', async () => {
+    const run = await churn(['score', '--input', data, '--output', path.join(dir, 'logit'), '--device', 'cpu', '--explain', 'score>=0.5', '--explain-space', 'logit', '--explain-baseline', 'center']);
+    expect(run.code).toBe(0);
+    const [check] = await duckdbRows(`SELECT count(*) FILTER (WHERE explained) AS explained,
+        count(*) FILTER (WHERE explained <> (score >= 0.5)) AS policy_mismatch,
+        max(abs(base_value + ${contribColumns.join(' + ')} - ln(score / (1 - score)))) FILTER (WHERE explained) AS max_gap
+      FROM ${parts('logit')}`);
+    expect(Number(check!['explained'])).toBeGreaterThan(0);
+    expect(check!['policy_mismatch']).toBe(0);
+    expect(Number(check!['max_gap'])).toBeLessThan(1e-3);
+    const manifest = JSON.parse(await fs.readFile(path.join(partition('logit'), '_manifest.json'), 'utf8')) as { explain: Record<string, unknown> };
+    expect(manifest.explain).toMatchObject({ policy: 'score>=0.5', space: 'logit', method: 'sampling', permutations: 8 });
+  });
+
   it('writes no explanation columns with --explain none', async () => {
     const run = await churn(['score', '--input', data, '--output', path.join(dir, 'none'), '--device', 'cpu', '--explain', 'none']);
     expect(run.code).toBe(0);
     expect(run.summary!['rowsExplained']).toBe(0);
     const columns = await duckdbRows(`DESCRIBE SELECT * FROM ${parts('none')}`);
     expect(columns.map((c) => c['column_name'])).toEqual(['customer_id', 'as_of', 'score', 'risk_band', 'model_name', 'model_version', 'run_id', 'scored_at']);
+  });
+
+  it('refuses an unknown explanation baseline, naming the choices', async () => {
+    const run = await churn(['score', '--input', data, '--output', path.join(dir, 'bad-baseline'), '--explain-baseline', 'mode']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/unknown --explain-baseline "mode"; use one of: median, mean, center/);
   });
 
   it('refuses an unknown policy with the accepted forms', async () => {

@@ -42,7 +42,7 @@ export function resolveExplainConfig(manifest: BundleManifest, overrides: Explai
     permutations,
     seed: overrides.seed ?? DEFAULT_EXPLAIN_SEED,
     players,
-    baseline: policy.kind === 'none' ? new Float32Array(0) : baselineVector(manifest, settings.baseline),
+    baseline: policy.kind === 'none' ? new Float32Array(0) : baselineVector(manifest, overrides.baseline ?? settings.baseline),
   };
 }
 

@@ -6,6 +6,7 @@ export interface ExplainOverrides {
   /** none | all | band:a,b | score>=X | top:P% */
   policy?: string;
   method?: ExplainMethod;
+  baseline?: 'median' | 'mean' | 'center';
   space?: 'probability' | 'logit';
   /** Antithetic permutation pairs for sampling Shapley. */
   permutations?: number;

@@ -19,18 +19,32 @@ export interface ScoreOptions {
   maxBadFraction?: number;
   explain?: string;
   explainMethod?: string;
+  explainBaseline?: string;
+  explainSpace?: string;
   permutations?: number;
 }
 
 const EXPLAIN_METHODS = ['linear', 'exact', 'sampling'] as const;
+const EXPLAIN_BASELINES = ['median', 'mean', 'center'] as const;
+const EXPLAIN_SPACES = ['probability', 'logit'] as const;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ChurnError('INVALID_ARGUMENT', `unknown ${flag} "${value}"; use one of: ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
 
 function explainOverrides(options: ScoreOptions): ExplainOverrides | undefined {
-  if (options.explainMethod !== undefined && !(EXPLAIN_METHODS as readonly string[]).includes(options.explainMethod)) {
-    throw new ChurnError('INVALID_ARGUMENT', `unknown explanation method "${options.explainMethod}"; use one of: ${EXPLAIN_METHODS.join(', ')}`);
-  }
+  const method = oneOf('--explain-method', options.explainMethod, EXPLAIN_METHODS);
+  const baseline = oneOf('--explain-baseline', options.explainBaseline, EXPLAIN_BASELINES);
+  const space = oneOf('--explain-space', options.explainSpace, EXPLAIN_SPACES);
   const overrides: ExplainOverrides = {
     ...(options.explain ? { policy: options.explain } : {}),
-    ...(options.explainMethod ? { method: options.explainMethod as ExplainOverrides['method'] } : {}),
+    ...(method ? { method } : {}),
+    ...(baseline ? { baseline } : {}),
+    ...(space ? { space } : {}),
     ...(options.permutations ? { permutations: options.permutations } : {}),
   };
   return Object.keys(overrides).length > 0 ? overrides : undefined;
@@ -82,6 +96,8 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--concurrency <n>', 'shards scored at once, each in its own worker thread (default: one per CPU core)', positiveInt)
     .option('--explain <policy>', "rows to explain: none | all | band:a,b | score>=X | top:P% (default: the bundle's)")
     .option('--explain-method <method>', "linear | exact | sampling (default: the bundle's)")
+    .option('--explain-baseline <baseline>', "median | mean | center (default: the bundle's)")
+    .option('--explain-space <space>', "probability | logit (default: the bundle's)")
     .option('--permutations <pairs>', 'antithetic permutation pairs for sampling Shapley', positiveInt)
     .option('--max-bad-fraction <f>', "fail a shard when more than this fraction of its rows break the input contract (default: the bundle's, 0.05)", fraction)
     .action(async (options: ScoreOptions) => {
