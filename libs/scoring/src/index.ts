@@ -14,3 +14,7 @@ export type { ScoringSettings, ExplainOverrides } from './scoring-settings';
 export { resolveExplainConfig, DEFAULT_EXPLAIN_SEED } from './explain-config';
 export type { ExplainConfig, ExplainSummary } from './explain-config';
 export { explainShard } from './shard-explainer';
+export { resolveRun, readRunFooters, runIdentity } from './run-planner';
+export type { ResolvedRun } from './run-planner';
+export { commitRun } from './run-committer';
+export type { RunCommit } from './run-committer';

@@ -1,26 +1,17 @@
-import { readParquetFooter, resolvePartition, type ParquetFooter } from '@churn/arrow-io';
-import { ChurnError } from '@churn/errors';
-import { missingColumns } from '@churn/feature-transforms';
-import { loadBundle, modelId, type LoadedBundle } from '@churn/model-bundle';
-import { normalizeUri, type ObjectStore } from '@churn/object-store';
-import type { Device } from '@churn/onnx-runner';
-import {
-  beginPartition,
-  commitPartition,
-  mergeOutcomes,
-  partitionLayout,
-  runIdFor,
-  type PartitionLayout,
-  type RunIdentity,
-  type RunManifest,
-  type ShardOutcome,
-} from '@churn/warehouse';
-import { runPool } from './async-pool';
 import { availableParallelism } from 'node:os';
-import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
+import type { ParquetFooter } from '@churn/arrow-io';
+import { ChurnError } from '@churn/errors';
+import type { LoadedBundle } from '@churn/model-bundle';
+import type { ObjectStore } from '@churn/object-store';
+import type { Device } from '@churn/onnx-runner';
+import { beginPartition, type PartitionLayout, type RunIdentity, type RunManifest, type ShardOutcome } from '@churn/warehouse';
+import { runPool } from './async-pool';
+import { commitRun } from './run-committer';
+import { readRunFooters, resolveRun, runIdentity } from './run-planner';
 import type { ExplainOverrides, ScoringSettings } from './scoring-settings';
-import { createWorkerThreadExecutor } from './worker-thread-executor';
+import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
 import { planShards } from './shard-planner';
+import { createWorkerThreadExecutor } from './worker-thread-executor';
 
 export interface LocalRunOptions {
   store: ObjectStore;
@@ -67,9 +58,6 @@ export interface LocalRunSummary {
   modelEvaluations: number;
 }
 
-async function readFooters(store: ObjectStore, files: { uri: string; size: number }[], concurrency: number): Promise<ParquetFooter[]> {
-  return runPool(files, Math.max(4, concurrency), (f) => readParquetFooter({ store, uri: f.uri, size: f.size }));
-}
 
 interface ExecutorSettings extends LocalRunOptions {
   concurrency: number;
@@ -116,29 +104,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     throw new ChurnError('INVALID_ARGUMENT', `--batch-rows must be a positive integer, got ${options.batchRows}`);
   }
 
-  const bundle = await loadBundle(store, options.model);
-  const { manifest } = bundle;
-  const partition = await resolvePartition(store, options.input, options.asOf);
-  const id = modelId(manifest);
-  const runId = runIdFor(id, partition.asOf);
-  const output = normalizeUri(options.output);
-  const layout = partitionLayout(output, partition.asOf, id);
-  const run = { runId, asOf: partition.asOf, modelName: manifest.name, modelVersion: manifest.version, scoredAt: started };
+  const resolved = await resolveRun(store, options);
+  const { runId, layout, output, partition } = resolved;
+  const run = runIdentity(resolved, started);
 
   // Worker threads start (module load, wasm compile, ONNX session) while footers are read.
-  const executorReady = startExecutor({ ...options, concurrency, bundle, run, layout, output });
+  const executorReady = startExecutor({ ...options, concurrency, bundle: resolved.bundle, run, layout, output });
   let footers: ParquetFooter[];
   try {
-    footers = await readFooters(store, partition.files, concurrency);
-    for (const footer of footers) {
-      const missing = missingColumns(footer.schema, manifest.inputContract);
-      if (missing.length > 0) {
-        throw new ChurnError('CONTRACT_VIOLATION', `${footer.uri} has no column ${missing.map((m) => `"${m}"`).join(', ')} required by the input contract of ${id}; fix the export or the bundle's inputContract`, {
-          details: { file: footer.uri, missingColumns: missing },
-        });
-      }
-    }
-    if (footers.every((f) => f.numRows === 0)) throw new ChurnError('INPUT_NOT_FOUND', `partition ${partition.partitionUri} holds no rows`);
+    footers = await readRunFooters(store, resolved, concurrency);
   } catch (error) {
     await executorReady.then((e) => e.close(), () => undefined);
     throw error;
@@ -168,28 +142,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   }
   // Worker threads wind down while the run is committed.
   const closed = executor.close();
-
-  const totals = mergeOutcomes(outcomes);
-  const runManifest: RunManifest = {
-    formatVersion: 1,
-    runId,
-    asOf: partition.asOf,
-    model: { name: manifest.name, version: manifest.version, sha256: manifest.model.sha256, bundle: bundle.uri },
-    input: { partition: partition.partitionUri, files: footers.map((f) => ({ uri: f.uri, size: f.size, rows: f.numRows })) },
-    output: layout.partitionUri,
-    device: executor.device,
-    startedAt: started.toISOString(),
-    committedAt: new Date().toISOString(),
-    settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
-    explain: executor.explain,
-    ...totals,
-    shards: outcomes,
-  };
-  if (totals.rowsScored + totals.rowsQuarantined + totals.rowsIneligible !== totals.rowsRead || totals.rowsRead !== rowsTotal) {
-    throw new ChurnError('COMMIT_FAILED', `row accounting does not balance (read ${totals.rowsRead} of ${rowsTotal}, scored ${totals.rowsScored}, quarantined ${totals.rowsQuarantined}, ineligible ${totals.rowsIneligible}); the run was not committed`);
-  }
+  let committed: RunManifest;
   try {
-    await commitPartition(store, layout, runManifest);
+    committed = await commitRun(store, {
+      run: resolved,
+      footers,
+      outcomes,
+      device: executor.device,
+      explain: executor.explain,
+      settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
+      startedAt: started,
+    });
   } finally {
     await closed;
   }
@@ -197,20 +160,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   return {
     runId,
     asOf: partition.asOf,
-    model: id,
-    rowsRead: totals.rowsRead,
-    rowsScored: totals.rowsScored,
-    rowsQuarantined: totals.rowsQuarantined,
-    rowsIneligible: totals.rowsIneligible,
-    rowsPerSecond: Math.round(totals.rowsRead / seconds),
+    model: resolved.modelId,
+    rowsRead: committed.rowsRead,
+    rowsScored: committed.rowsScored,
+    rowsQuarantined: committed.rowsQuarantined,
+    rowsIneligible: committed.rowsIneligible,
+    rowsPerSecond: Math.round(committed.rowsRead / seconds),
     seconds: Math.round(seconds * 1000) / 1000,
     shards: shards.length,
     device: executor.device,
     output: layout.partitionUri,
     manifest: layout.manifestUri,
-    quarantineReasons: totals.quarantineReasons,
-    bandCounts: totals.bandCounts,
-    rowsExplained: totals.rowsExplained,
-    modelEvaluations: totals.modelEvaluations,
+    quarantineReasons: committed.quarantineReasons,
+    bandCounts: committed.bandCounts,
+    rowsExplained: committed.rowsExplained,
+    modelEvaluations: committed.modelEvaluations,
   };
 }

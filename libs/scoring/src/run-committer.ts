@@ -1,0 +1,50 @@
+import type { ParquetFooter } from '@churn/arrow-io';
+import { ChurnError } from '@churn/errors';
+import type { ObjectStore } from '@churn/object-store';
+import { commitPartition, mergeOutcomes, type RunManifest, type ShardOutcome } from '@churn/warehouse';
+import type { ExplainSummary } from './explain-config';
+import type { ResolvedRun } from './run-planner';
+
+export interface RunCommit {
+  run: ResolvedRun;
+  footers: readonly ParquetFooter[];
+  outcomes: ShardOutcome[];
+  device: string;
+  explain: ExplainSummary;
+  settings: Record<string, unknown>;
+  startedAt: Date;
+}
+
+/**
+ * Checks the row accounting (every input row scored, quarantined or ineligible, once) and
+ * publishes the partition: parts checked, stale parts removed, `_manifest.json`, then `_SUCCESS`.
+ */
+export async function commitRun(store: ObjectStore, commit: RunCommit): Promise<RunManifest> {
+  const { run, footers, outcomes } = commit;
+  const { manifest } = run.bundle;
+  const totals = mergeOutcomes(outcomes);
+  const rowsTotal = footers.reduce((a, f) => a + f.numRows, 0);
+  if (totals.rowsScored + totals.rowsQuarantined + totals.rowsIneligible !== totals.rowsRead || totals.rowsRead !== rowsTotal) {
+    throw new ChurnError(
+      'COMMIT_FAILED',
+      `row accounting does not balance (read ${totals.rowsRead} of ${rowsTotal}, scored ${totals.rowsScored}, quarantined ${totals.rowsQuarantined}, ineligible ${totals.rowsIneligible}); the run was not committed`,
+    );
+  }
+  const runManifest: RunManifest = {
+    formatVersion: 1,
+    runId: run.runId,
+    asOf: run.partition.asOf,
+    model: { name: manifest.name, version: manifest.version, sha256: manifest.model.sha256, bundle: run.bundle.uri },
+    input: { partition: run.partition.partitionUri, files: footers.map((f) => ({ uri: f.uri, size: f.size, rows: f.numRows })) },
+    output: run.layout.partitionUri,
+    device: commit.device,
+    startedAt: commit.startedAt.toISOString(),
+    committedAt: new Date().toISOString(),
+    settings: commit.settings,
+    explain: commit.explain,
+    ...totals,
+    shards: [...outcomes].sort((a, b) => a.index - b.index),
+  };
+  await commitPartition(store, run.layout, runManifest);
+  return runManifest;
+}
