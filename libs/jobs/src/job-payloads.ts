@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { ChurnError } from '@churn/errors';
+import type { ScoringSettings, ShardSpec } from '@churn/scoring';
+
+/**
+ * Runtime schemas of what travels through Redis. Job data is validated when a job is taken, so
+ * a malformed or stale job fails with a clear message instead of deep inside scoring.
+ */
+
+const runId = z.string().regex(/^[^:]+$/, 'must not contain ":" (BullMQ job ids forbid it)');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const scoringSettingsSchema = z
+  .object({
+    device: z.enum(['auto', 'cpu', 'cuda', 'webgpu']),
+    batchRows: z.number().int().positive().optional(),
+    maxBadRowFraction: z.number().min(0).max(1).optional(),
+    explain: z
+      .object({
+        policy: z.string().optional(),
+        method: z.enum(['linear', 'exact', 'sampling']).optional(),
+        baseline: z.enum(['median', 'mean', 'center']).optional(),
+        space: z.enum(['probability', 'logit']).optional(),
+        permutations: z.number().int().positive().optional(),
+        seed: z.number().int().optional(),
+      })
+      .optional(),
+  })
+  .strict() satisfies z.ZodType<ScoringSettings>;
+
+export const shardSpecSchema = z
+  .object({
+    index: z.number().int().min(0),
+    file: z.string().min(1),
+    fileSize: z.number().int().min(0),
+    rowGroups: z.array(z.number().int().min(0)).min(1),
+    firstRow: z.number().int().min(0),
+    rows: z.number().int().min(0),
+  })
+  .strict() satisfies z.ZodType<ShardSpec>;
+
+/** A request to score one as-of partition (the producer plans it into a flow). */
+export const runRequestSchema = z
+  .object({
+    runId,
+    dataset: z.string().min(1),
+    asOf: isoDate,
+    model: z.string().min(1),
+    output: z.string().min(1),
+    shardRows: z.number().int().positive(),
+    settings: scoringSettingsSchema,
+    requestedAt: z.string(),
+  })
+  .strict();
+
+/** One shard of a run, for a worker. */
+export const shardJobSchema = z
+  .object({
+    runId,
+    asOf: isoDate,
+    model: z.string().min(1),
+    /** The bundle's model checksum at planning: a worker refuses a bundle changed since. */
+    modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    output: z.string().min(1),
+    scoredAt: z.string(),
+    shard: shardSpecSchema,
+    settings: scoringSettingsSchema,
+  })
+  .strict();
+
+export type RunRequest = z.infer<typeof runRequestSchema>;
+export type ShardJob = z.infer<typeof shardJobSchema>;
+
+/** Validates job data, with the job id and every problem in the message. */
+export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, jobId: string | undefined): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ChurnError('INVALID_ARGUMENT', `job ${jobId ?? '(no id)'} carries invalid data: ${problems.join('; ')}`, { details: { jobId, problems } });
+}
