@@ -8,6 +8,9 @@ await build({
     'cli/main': 'apps/cli/src/main.ts',
     // Worker-thread entry for shard scoring; the CLI and the benchmark start it from dist/cli.
     'cli/shard-worker': 'libs/scoring/src/shard-worker-main.ts',
+    // The queue apps; `churn worker` / `churn producer` load them from dist/.
+    'worker/main': 'apps/worker/src/main.ts',
+    'producer/main': 'apps/producer/src/main.ts',
     'bench/main': 'tools/bench/src/main.ts',
     'bench/explain-accuracy': 'tools/bench/src/explain-accuracy.ts',
   },

@@ -4,6 +4,7 @@ import { processIo, type CliIo } from './cli-io';
 import { registerBundleCommand } from './commands/bundle-command';
 import { registerDemoCommand } from './commands/demo-command';
 import { registerQueryCommand } from './commands/query-command';
+import { registerQueueCommands } from './commands/queue-commands';
 import { registerScoreCommand } from './commands/score-command';
 import { registerSynthCommand } from './commands/synth-command';
 import { registerTrainCommand } from './commands/train-command';
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo): Command {
   registerScoreCommand(program, io);
   registerDemoCommand(program, io);
   registerQueryCommand(program, io);
+  registerQueueCommands(program, io);
   return program;
 }
 

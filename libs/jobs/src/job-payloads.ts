@@ -68,6 +68,24 @@ export const shardJobSchema = z
   })
   .strict();
 
+/** The parent job of a run's flow: commits once every shard child has completed. */
+export const commitJobSchema = z
+  .object({
+    runId,
+    asOf: isoDate,
+    model: z.string().min(1),
+    modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    output: z.string().min(1),
+    partition: z.string().min(1),
+    inputFiles: z.array(z.object({ uri: z.string(), size: z.number().int().min(0), rows: z.number().int().min(0) }).strict()),
+    shards: z.number().int().min(1),
+    shardRows: z.number().int().positive(),
+    settings: scoringSettingsSchema,
+    startedAt: z.string(),
+  })
+  .strict();
+
+export type CommitJob = z.infer<typeof commitJobSchema>;
 export type RunRequest = z.infer<typeof runRequestSchema>;
 export type ShardJob = z.infer<typeof shardJobSchema>;
 

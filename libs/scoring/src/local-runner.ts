@@ -6,7 +6,7 @@ import type { ObjectStore } from '@churn/object-store';
 import type { Device } from '@churn/onnx-runner';
 import { beginPartition, type PartitionLayout, type RunIdentity, type RunManifest, type ShardOutcome } from '@churn/warehouse';
 import { runPool } from './async-pool';
-import { commitRun } from './run-committer';
+import { commitRun, inputFilesOf } from './run-committer';
 import { readRunFooters, resolveRun, runIdentity } from './run-planner';
 import type { ExplainOverrides, ScoringSettings } from './scoring-settings';
 import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
@@ -146,9 +146,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   try {
     committed = await commitRun(store, {
       run: resolved,
-      footers,
+      inputFiles: inputFilesOf(footers),
       outcomes,
-      device: executor.device,
       explain: executor.explain,
       settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
       startedAt: started,

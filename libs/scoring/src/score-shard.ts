@@ -133,6 +133,7 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
 
   return {
     index: shard.index,
+    device: ctx.device,
     file: shard.file,
     rowGroups: shard.rowGroups,
     firstRow: shard.firstRow,

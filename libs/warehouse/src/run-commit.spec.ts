@@ -22,6 +22,7 @@ function histogram(entries: Record<number, number>): number[] {
 function outcome(layout: PartitionLayout, index: number, overrides: Partial<ShardOutcome> = {}): ShardOutcome {
   return {
     index,
+    device: 'cpu',
     file: `file:///data/customers/as_of=2024-06-01/part-${index}.parquet`,
     rowGroups: [0],
     firstRow: 0,

@@ -9,6 +9,8 @@ export interface RowCounts {
 /** What scoring one shard produced; merged into the run manifest at commit. */
 export interface ShardOutcome extends RowCounts {
   index: number;
+  /** Execution provider the shard ran on. */
+  device: string;
   file: string;
   rowGroups: number[];
   /** First row of the shard within its file. */

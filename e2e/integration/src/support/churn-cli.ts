@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
@@ -40,6 +40,42 @@ export function churn(args: string[], options: { timeoutMs?: number; env?: NodeJ
       resolve({ code: code ?? -1, stdout, stderr, summary });
     });
   });
+}
+
+/** A long-running `churn` process (worker, producer), started and stopped by a test. */
+export interface ChurnProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  log(): string;
+  /** Resolves once stderr contains the text. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startChurn(args: string[], env: NodeJS.ProcessEnv): ChurnProcess {
+  const child = spawn(process.execPath, [CHURN_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    log: () => stderr,
+    waitFor: (text, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const check = () => {
+          if (stderr.includes(text)) resolve();
+          else if (child.exitCode !== null) reject(new Error(`churn ${args[0]} exited before "${text}":\n${stderr}`));
+          else if (Date.now() - started > timeoutMs) reject(new Error(`churn ${args[0]} did not print "${text}" in time:\n${stderr}`));
+          else setTimeout(check, 50);
+        };
+        check();
+      }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }
 
 /** Every `_SUCCESS` marker under a folder (there must be none after a failed run). */

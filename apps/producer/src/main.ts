@@ -1,0 +1,39 @@
+import { Worker } from 'bullmq';
+import { QUEUES, queueConnectionFromEnv } from '@churn/jobs';
+import { createObjectStore } from '@churn/object-store';
+import { commitRunJob, planRunJob } from './run-planner-job';
+
+export interface ProducerOptions {
+  log?: (message: string) => void;
+}
+
+/**
+ * `churn producer`: plans run requests into flows and commits finished runs. Several producers
+ * may run at once: BullMQ hands each request and each commit to one of them.
+ */
+export async function startProducer(options: ProducerOptions = {}): Promise<{ close(): Promise<void> }> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const conn = queueConnectionFromEnv();
+  const store = createObjectStore();
+  const common = { connection: conn.connection, prefix: conn.prefix };
+  const planner = new Worker(QUEUES.runs, (job) => planRunJob(store, conn, job), { ...common, concurrency: 2 });
+  const committer = new Worker(QUEUES.commits, (job) => commitRunJob(store, job), { ...common, concurrency: 2 });
+  planner.on('completed', (_job, result: { runId: string; shards: number }) => log(`planned run ${result.runId}: ${result.shards} shard(s)`));
+  planner.on('failed', (job, error) => log(`planning ${job?.id ?? '?'} failed: ${error.message}`));
+  committer.on('completed', (job) => log(`committed ${job.id}`));
+  committer.on('failed', (job, error) => log(`commit ${job?.id ?? '?'} failed: ${error.message}`));
+  for (const w of [planner, committer]) w.on('error', (error) => log(`producer error: ${error.message}`));
+  await Promise.all([planner.waitUntilReady(), committer.waitUntilReady()]);
+  log(`producer ready: queues ${conn.prefix}:${QUEUES.runs}, ${conn.prefix}:${QUEUES.commits}`);
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= Promise.all([planner.close(), committer.close()]).then(() => undefined));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+  return { close };
+}
