@@ -24,6 +24,7 @@ describe('producer jobs', () => {
       partition: 'file:///data/as_of=2026-01-01',
       inputFiles: [{ uri: 'file:///data/as_of=2026-01-01/part-00000.parquet', size: 10, rows: 5 }],
       shards: 2,
+      shardSpecs: [],
       shardRows: 1000,
       settings: { device: 'cpu' },
       startedAt: '2026-01-01T00:00:00.000Z',

@@ -37,6 +37,8 @@ export async function planRunJob(store: ObjectStore, conn: QueueConnection, job:
       partition: run.partition.partitionUri,
       inputFiles: inputFilesOf(footers),
       shards: shards.length,
+      shardSpecs: shards,
+      priorOutcomes: [],
       shardRows: request.shardRows,
       settings: request.settings,
       startedAt,
@@ -71,7 +73,7 @@ export async function planRunJob(store: ObjectStore, conn: QueueConnection, job:
 export async function commitRunJob(store: ObjectStore, job: Job): Promise<Record<string, unknown>> {
   try {
     const data = parseJobData(commitJobSchema, job.data, job.id);
-    const outcomes = Object.values(await job.getChildrenValues()) as ShardOutcome[];
+    const outcomes = [...(data.priorOutcomes as unknown as ShardOutcome[]), ...(Object.values(await job.getChildrenValues()) as ShardOutcome[])];
     if (outcomes.length !== data.shards) {
       throw new ChurnError('COMMIT_FAILED', `run ${data.runId} has ${outcomes.length} of ${data.shards} shard results; not committed`);
     }

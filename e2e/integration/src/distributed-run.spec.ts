@@ -89,3 +89,88 @@ describe('distributed scoring over Redis and S3', () => {
     expect(JSON.parse(status.stdout.trim())).toMatchObject({ state: 'committed' });
   });
 });
+
+describe('distributed runs that fail, resume and shut down', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const processes: ChurnProcess[] = [];
+  const prefix = `churn-e2e-fail-${process.pid}-${Date.now()}`;
+  const asOf = '2026-08-01';
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-dist-fail-'));
+    env = { REDIS_URL: 'redis://127.0.0.1:6379', CHURN_QUEUE_PREFIX: prefix };
+    processes.push(startChurn(['producer'], env), startChurn(['worker', '--concurrency', '1'], env));
+    await Promise.all(processes.map((p) => p.waitFor('ready')));
+  });
+
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails only the shard of the broken file without retries, names it, and resume scores just that shard', async () => {
+    const data = path.join(dir, 'dirty');
+    // --dirty writes tenure_days as strings in the last file: a schema break, bad input for its shard only.
+    expect((await churn(['synth', '--customers', '9000', '--as-of', asOf, '--out', data, '--files', '3', '--dirty', '0.01', '--seed', '4'])).code).toBe(0);
+    const output = path.join(dir, 'scores');
+    const run = await churn(['run', '--dataset', data, '--output', output, '--wait', '--timeout', '60'], { env });
+    expect(run.code).toBe(1);
+    expect(run.summary).toMatchObject({ state: 'failed' });
+    const failed = run.summary!['failedShards'] as { index: number; file: string; reason: string }[];
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.file).toMatch(/part-00002\.parquet$/);
+    expect(failed[0]!.reason).toMatch(/^CONTRACT_VIOLATION: .*part-00002\.parquet.*tenure_days: has Arrow type Utf8/);
+    const partition = path.join(output, `as_of=${asOf}`, 'model=churn-mlp-1.0.0');
+    await expect(fs.stat(path.join(partition, '_SUCCESS'))).rejects.toThrow();
+    // No retries of bad input: the failed shard ran once.
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    const attempts = await redis.hget(`${prefix}:churn-shards:shard__churn-mlp-1.0.0_${asOf}__${String(failed[0]!.index).padStart(5, '0')}`, 'atm');
+    await redis.quit();
+    expect(Number(attempts ?? 1)).toBe(1);
+
+    // Replace the broken file with a clean export of the same customers, and resume.
+    const clean = path.join(dir, 'clean');
+    expect((await churn(['synth', '--customers', '9000', '--as-of', asOf, '--out', clean, '--files', '3', '--seed', '4'])).code).toBe(0);
+    await fs.copyFile(path.join(clean, `as_of=${asOf}`, 'part-00002.parquet'), path.join(data, `as_of=${asOf}`, 'part-00002.parquet'));
+    const resumed = await churn(['resume', `churn-mlp-1.0.0_${asOf}`, '--wait', '--timeout', '60'], { env });
+    expect(resumed.stderr).toMatch(new RegExp(`re-enqueued shard\\(s\\) ${failed[0]!.index}$`, 'm'));
+    expect(resumed.code).toBe(0);
+    const result = (resumed.summary!['result'] as Record<string, number>);
+    expect(result['rowsRead']).toBe(9000);
+    expect(result['rowsScored']! + result['rowsQuarantined']! + result['rowsIneligible']!).toBe(9000);
+    await expect(fs.stat(path.join(partition, '_SUCCESS'))).resolves.toBeDefined();
+    const q = await churn(['query', 'SELECT count(*) AS n, count(DISTINCT customer_id) AS d FROM scores', '--scores', output, '--json']);
+    expect(JSON.parse(q.stdout.trim())).toEqual({ n: result['rowsScored'], d: result['rowsScored'] });
+  });
+
+  it('finishes the active shard on SIGTERM, exits cleanly, and the run completes on another worker', async () => {
+    // Another date: a new run id (the failed-and-resumed run above is committed under its own).
+    const data = path.join(dir, 'graceful');
+    expect((await churn(['synth', '--customers', '60000', '--as-of', '2026-08-02', '--out', data, '--files', '6', '--seed', '6'])).code).toBe(0);
+    const output = path.join(dir, 'graceful-scores');
+    const runArgs = ['run', '--dataset', data, '--output', output, '--shard-rows', '5000', '--wait', '--timeout', '90'];
+    const waiting = churn(runArgs, { env });
+    const worker = processes[1]!;
+    await worker.waitFor('run churn-mlp-1.0.0_2026-08-02: starting 1 scoring thread(s)', 30_000);
+    const exitCode = await worker.stop('SIGTERM');
+    expect(exitCode).toBe(0);
+    expect(worker.log()).toMatch(/shutting down: finishing active shard jobs/);
+    const replacement = startChurn(['worker', '--concurrency', '1'], env);
+    processes.push(replacement);
+    const run = await waiting;
+    expect(run.code).toBe(0);
+    const result = run.summary!['result'] as Record<string, number>;
+    expect(result['rowsRead']).toBe(60000);
+    const q = await churn(['query', 'SELECT count(*) AS n, count(DISTINCT customer_id) AS d FROM scores', '--scores', output, '--json']);
+    expect(JSON.parse(q.stdout.trim())).toEqual({ n: result['rowsScored'], d: result['rowsScored'] });
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    const failedCount = await redis.zcard(`${prefix}:churn-shards:failed`);
+    await redis.quit();
+    expect(failedCount).toBe(0);
+  });
+});

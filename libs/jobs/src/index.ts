@@ -3,6 +3,6 @@ export type { QueueConnection } from './redis-connection';
 export { QUEUES, jobIds } from './queue-names';
 export { runRequestSchema, shardJobSchema, commitJobSchema, shardSpecSchema, scoringSettingsSchema, parseJobData } from './job-payloads';
 export type { RunRequest, ShardJob, CommitJob } from './job-payloads';
-export { enqueueRun, runStatus, waitForRun } from './run-client';
+export { enqueueRun, resumeRun, runStatus, waitForRun } from './run-client';
 export type { RunStatus } from './run-client';
 export { defaultJobOptions, EVENTS_MAX_LEN } from './job-options';

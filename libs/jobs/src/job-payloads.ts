@@ -79,13 +79,17 @@ export const commitJobSchema = z
     partition: z.string().min(1),
     inputFiles: z.array(z.object({ uri: z.string(), size: z.number().int().min(0), rows: z.number().int().min(0) }).strict()),
     shards: z.number().int().min(1),
+    /** Every shard of the run (so a resumed run can re-enqueue the ones that failed). */
+    shardSpecs: z.array(shardSpecSchema),
+    /** Results of shards scored before a resume, merged with the children's at commit. */
+    priorOutcomes: z.array(z.record(z.string(), z.unknown())).default([]),
     shardRows: z.number().int().positive(),
     settings: scoringSettingsSchema,
     startedAt: z.string(),
   })
   .strict();
 
-export type CommitJob = z.infer<typeof commitJobSchema>;
+export type CommitJob = z.input<typeof commitJobSchema>;
 export type RunRequest = z.infer<typeof runRequestSchema>;
 export type ShardJob = z.infer<typeof shardJobSchema>;
 

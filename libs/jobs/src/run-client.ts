@@ -1,6 +1,10 @@
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
+import { readParquetFooter } from '@churn/arrow-io';
+import { ChurnError } from '@churn/errors';
+import type { ObjectStore } from '@churn/object-store';
+import type { ShardSpec } from '@churn/scoring';
 import { defaultJobOptions } from './job-options';
-import type { RunRequest } from './job-payloads';
+import { commitJobSchema, parseJobData, type CommitJob, type RunRequest, type ShardJob } from './job-payloads';
 import { jobIds, QUEUES } from './queue-names';
 import type { QueueConnection } from './redis-connection';
 
@@ -13,6 +17,8 @@ export interface RunStatus {
   result?: Record<string, unknown>;
   /** Why the plan or commit failed. */
   reason?: string;
+  /** For a failed run: its failed shards, with their file and reason. */
+  failedShards?: { index: number; file: string; reason: string }[];
 }
 
 /**
@@ -41,7 +47,20 @@ export async function runStatus(conn: QueueConnection, runId: string): Promise<R
     if (commit) {
       const state = await commit.getState();
       if (state === 'completed') return { runId, state: 'committed', result: commit.returnvalue as Record<string, unknown> };
-      if (state === 'failed') return { runId, state: 'failed', reason: commit.failedReason };
+      if (state === 'failed') {
+        const shards = new Queue(QUEUES.shards, { connection: conn.connection, prefix: conn.prefix });
+        try {
+          const data = parseJobData(commitJobSchema, commit.data, commit.id);
+          const failedShards: NonNullable<RunStatus['failedShards']> = [];
+          for (const spec of data.shardSpecs) {
+            const job = await shards.getJob(jobIds.shard(runId, spec.index));
+            if (job && (await job.getState()) === 'failed') failedShards.push({ index: spec.index, file: spec.file, reason: job.failedReason });
+          }
+          return { runId, state: 'failed', reason: failedShards[0]?.reason ?? commit.failedReason, failedShards };
+        } finally {
+          await shards.close();
+        }
+      }
       return { runId, state: 'running' };
     }
     const plan = await runs.getJob(jobIds.plan(runId));
@@ -61,5 +80,67 @@ export async function waitForRun(conn: QueueConnection, runId: string, options: 
     const status = await runStatus(conn, runId);
     if (status.state === 'committed' || status.state === 'failed' || Date.now() > deadline) return status;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  }
+}
+
+/**
+ * Resumes a failed run: keeps the results of shards that completed, re-enqueues only the shards
+ * that failed or are missing (same job ids), and commits once they are done. Returns the shard
+ * indices re-enqueued. Refuses runs that are not failed, and files whose row groups changed.
+ */
+export async function resumeRun(conn: QueueConnection, runId: string, store: ObjectStore): Promise<number[]> {
+  const common = { connection: conn.connection, prefix: conn.prefix };
+  const commits = new Queue(QUEUES.commits, common);
+  const shardsQueue = new Queue(QUEUES.shards, common);
+  const flows = new FlowProducer(common);
+  try {
+    const commit = await commits.getJob(jobIds.commit(runId));
+    if (!commit) throw new ChurnError('INPUT_NOT_FOUND', `run ${runId} has no commit job (never planned, or removed by retention); enqueue it again with churn run`);
+    const state = await commit.getState();
+    if (state !== 'failed') throw new ChurnError('INVALID_ARGUMENT', `run ${runId} is ${state}; only a failed run can be resumed`);
+    const data = parseJobData(commitJobSchema, commit.data, commit.id);
+    const prior: Record<string, unknown>[] = [];
+    const rerun: ShardSpec[] = [];
+    for (const shard of data.shardSpecs) {
+      const job = await shardsQueue.getJob(jobIds.shard(runId, shard.index));
+      if (job && (await job.getState()) === 'completed') {
+        prior.push(job.returnvalue as Record<string, unknown>);
+      } else {
+        if (job) await job.remove();
+        rerun.push(shard);
+      }
+    }
+    // The failed shards' files were usually replaced: re-read their footers, and refuse a file
+    // whose row groups changed (its shards would no longer line up; plan the run anew).
+    const inputFiles = data.inputFiles.map((f) => ({ ...f }));
+    for (const [i, shard] of rerun.entries()) {
+      const head = await store.head(shard.file);
+      if (!head) throw new ChurnError('INPUT_NOT_FOUND', `${shard.file} (shard ${shard.index}) no longer exists; put the corrected file back, then resume`);
+      const footer = await readParquetFooter({ store, uri: shard.file, size: head.size });
+      const rows = shard.rowGroups.reduce((a, g) => a + (footer.rowGroupRows[g] ?? Number.NaN), 0);
+      const planned = inputFiles.find((f) => f.uri === shard.file);
+      if (rows !== shard.rows || (planned && planned.rows !== footer.numRows)) {
+        throw new ChurnError('INVALID_ARGUMENT', `${shard.file} changed shape since run ${runId} was planned (${footer.numRows} rows in ${footer.rowGroupRows.length} row groups); remove the run's jobs and enqueue it again with churn run`);
+      }
+      rerun[i] = { ...shard, fileSize: head.size };
+      if (planned) planned.size = head.size;
+    }
+    await commit.remove({ removeChildren: false });
+    const next: CommitJob = { ...data, inputFiles, priorOutcomes: prior };
+    await flows.add({
+      name: 'commit',
+      queueName: QUEUES.commits,
+      data: next,
+      opts: { ...defaultJobOptions(), jobId: jobIds.commit(runId) },
+      children: rerun.map((shard) => ({
+        name: 'shard',
+        queueName: QUEUES.shards,
+        data: { runId, asOf: data.asOf, model: data.model, modelSha256: data.modelSha256, output: data.output, scoredAt: data.startedAt, shard, settings: data.settings } satisfies ShardJob,
+        opts: { ...defaultJobOptions(), jobId: jobIds.shard(runId, shard.index), failParentOnFailure: true },
+      })),
+    });
+    return rerun.map((s) => s.index);
+  } finally {
+    await Promise.all([commits.close(), shardsQueue.close(), flows.close()]);
   }
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ChurnError } from '@churn/errors';
-import { enqueueRun, queueConnectionFromEnv, runStatus, waitForRun, type RunStatus } from '@churn/jobs';
+import { enqueueRun, queueConnectionFromEnv, resumeRun, runStatus, waitForRun, type RunStatus } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice, type Device } from '@churn/onnx-runner';
 import { resolveRun } from '@churn/scoring';
@@ -95,6 +95,25 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       if (status.state !== 'committed') {
         throw new ChurnError('COMMIT_FAILED', `run ${run.runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
       }
+    });
+
+  program
+    .command('resume')
+    .description('re-enqueue only the failed or missing shards of a failed run, then commit it')
+    .argument('<runId>', 'run id, as printed by churn run')
+    .option('--wait', 'block until the run ends; exit 0 only if it was committed')
+    .option('--timeout <seconds>', 'with --wait: give up after this long', positiveInt)
+    .action(async (runId: string, options: { wait?: boolean; timeout?: number }) => {
+      const conn = queueConnectionFromEnv();
+      const shards = await resumeRun(conn, runId, createObjectStore());
+      io.err(`resumed run ${runId}: re-enqueued shard(s) ${shards.join(', ') || 'none'}`);
+      if (!options.wait) {
+        io.out(JSON.stringify({ runId, reenqueued: shards }));
+        return;
+      }
+      const status = await waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
+      io.out(statusLine(status));
+      if (status.state !== 'committed') throw new ChurnError('COMMIT_FAILED', `run ${runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
     });
 
   program
