@@ -1,5 +1,5 @@
-import { Worker } from 'bullmq';
-import { QUEUES, queueConnectionFromEnv } from '@churn/jobs';
+import { Queue, Worker } from 'bullmq';
+import { EVENTS_MAX_LEN, QUEUES, queueConnectionFromEnv } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { commitRunJob, planRunJob } from './run-planner-job';
 
@@ -16,6 +16,13 @@ export async function startProducer(options: ProducerOptions = {}): Promise<{ cl
   const conn = queueConnectionFromEnv();
   const store = createObjectStore();
   const common = { connection: conn.connection, prefix: conn.prefix };
+  // Cap each queue's event stream (kept in the queue's meta key), so Redis does not grow
+  // with every nightly run.
+  for (const name of Object.values(QUEUES)) {
+    const queue = new Queue(name, { ...common, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+    await queue.waitUntilReady();
+    await queue.close();
+  }
   const planner = new Worker(QUEUES.runs, (job) => planRunJob(store, conn, job), { ...common, concurrency: 2 });
   const committer = new Worker(QUEUES.commits, (job) => commitRunJob(store, job), { ...common, concurrency: 2 });
   planner.on('completed', (_job, result: { runId: string; shards: number }) => log(`planned run ${result.runId}: ${result.shards} shard(s)`));
