@@ -4,12 +4,16 @@ import { Worker } from 'bullmq';
 import { QUEUES, queueConnectionFromEnv } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import type { Device } from '@churn/onnx-runner';
+import type { ShardOutcome } from '@churn/warehouse';
 import { ShardProcessor } from './shard-processor';
+import { WorkerMetrics } from './worker-metrics';
 
 export interface WorkerOptions {
   /** Shards scored at once (one scoring thread each); default one per core. */
   concurrency?: number;
   device?: Device;
+  /** Port of /metrics and /healthz (0: none). */
+  metricsPort?: number;
   /** The bundled shard-worker script; default beside this bundle in dist/cli. */
   workerScript?: string;
   log?: (message: string) => void;
@@ -40,18 +44,30 @@ export async function startWorker(options: WorkerOptions = {}): Promise<{ close(
     stalledInterval: Number(process.env['CHURN_STALLED_INTERVAL_MS'] ?? 30_000),
     maxStalledCount: 2,
   });
-  worker.on('completed', (job) => log(`shard job ${job.id} done`));
-  worker.on('failed', (job, error) => log(`shard job ${job?.id ?? '?'} failed: ${error.message}`));
+  const metrics = new WorkerMetrics();
+  const server = options.metricsPort ? await metrics.listen(options.metricsPort) : undefined;
+  worker.on('completed', (job, outcome: ShardOutcome) => {
+    metrics.shardDone(outcome);
+    log(`shard job ${job.id} done`);
+  });
+  worker.on('failed', (job, error) => {
+    metrics.shardFailed(/^([A-Z_]+):/.exec(error.message)?.[1] ?? error.name);
+    log(`shard job ${job?.id ?? '?'} failed: ${error.message}`);
+  });
   worker.on('error', (error) => log(`worker error: ${error.message}`));
   await worker.waitUntilReady();
+  metrics.markReady(true);
+  if (server) log(`metrics on :${options.metricsPort}/metrics, health on /healthz`);
   log(`worker ready: queue ${prefix}:${QUEUES.shards}, concurrency ${concurrency}${options.device ? `, device ${options.device}` : ''}`);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log('shutting down: finishing active shard jobs');
+      metrics.markReady(false);
       await worker.close();
       await processor.close();
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -6,21 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { churn, startChurn, type ChurnProcess } from './support/churn-cli';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { churn, freePort, startChurn, type ChurnProcess } from './support/churn-cli';
 
 /** A private redis-server that keeps its data across restarts (append-only file in `dir`). */
 function startRedis(port: number, dir: string): Promise<ChildProcess> {

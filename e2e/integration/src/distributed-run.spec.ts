@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import S3rver from 's3rver';
-import { churn, DEFAULT_BUNDLE, startChurn, type ChurnProcess } from './support/churn-cli';
+import { churn, DEFAULT_BUNDLE, freePort, startChurn, type ChurnProcess } from './support/churn-cli';
 
 const AS_OF = '2026-07-01';
 
@@ -21,6 +21,7 @@ describe('distributed scoring over Redis and S3', () => {
   let env: NodeJS.ProcessEnv;
   const processes: ChurnProcess[] = [];
   const prefix = `churn-e2e-${process.pid}-${Date.now()}`;
+  let metricsPort: number;
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-dist-'));
@@ -41,7 +42,8 @@ describe('distributed scoring over Redis and S3', () => {
     client.destroy();
     const synth = await churn(['synth', '--customers', '20000', '--as-of', AS_OF, '--out', 's3://data/customers', '--seed', '8', '--files', '3'], { env });
     expect(synth.code).toBe(0);
-    processes.push(startChurn(['producer'], env), startChurn(['worker', '--concurrency', '1'], env), startChurn(['worker', '--concurrency', '1'], env));
+    metricsPort = await freePort();
+    processes.push(startChurn(['producer'], env), startChurn(['worker', '--concurrency', '1', '--metrics-port', String(metricsPort)], env), startChurn(['worker', '--concurrency', '1'], env));
     await Promise.all(processes.map((p) => p.waitFor('ready')));
   });
 
@@ -84,6 +86,10 @@ describe('distributed scoring over Redis and S3', () => {
     expect(rows).toHaveLength(result['rowsScored']!);
     expect(new Set(rows.map((r) => (JSON.parse(r) as { customer_id: string }).customer_id)).size).toBe(rows.length);
     expect(rows).toEqual(embedded.stdout.trim().split('\n'));
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/churn_rows_total\{outcome="scored"\} [1-9]/);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
 
     const status = await churn(['status', `churn-mlp-1.0.0_${AS_OF}`], { env });
     expect(JSON.parse(status.stdout.trim())).toMatchObject({ state: 'committed' });

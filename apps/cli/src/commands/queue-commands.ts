@@ -37,10 +37,12 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .description('consume shard jobs from Redis (distributed mode) until SIGTERM')
     .option('--concurrency <n>', 'shards scored at once, each in its own thread (default: one per CPU core)', positiveInt)
     .option('--device <device>', 'execution provider on this host: auto | cpu | cuda | webgpu')
-    .action(async (options: { concurrency?: number; device?: string }) => {
+    .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port', positiveInt)
+    .action(async (options: { concurrency?: number; device?: string; metricsPort?: number }) => {
       const device = options.device ? parseDevice(options.device) : undefined;
-      await loadApp<{ concurrency?: number; device?: Device; log: (m: string) => void }>('worker').start({
+      await loadApp<{ concurrency?: number; device?: Device; metricsPort?: number; log: (m: string) => void }>('worker').start({
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.metricsPort ? { metricsPort: options.metricsPort } : {}),
         ...(device ? { device } : {}),
         log: (m) => io.err(m),
       });
