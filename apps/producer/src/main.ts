@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { EVENTS_MAX_LEN, QUEUES, queueConnectionFromEnv } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
-import { commitRunJob, planRunJob } from './run-planner-job';
+import { commitRunJob, planRunJob, scheduleTickJob } from './run-planner-job';
 
 export interface ProducerOptions {
   log?: (message: string) => void;
@@ -25,15 +25,18 @@ export async function startProducer(options: ProducerOptions = {}): Promise<{ cl
   }
   const planner = new Worker(QUEUES.runs, (job) => planRunJob(store, conn, job), { ...common, concurrency: 2 });
   const committer = new Worker(QUEUES.commits, (job) => commitRunJob(store, job), { ...common, concurrency: 2 });
+  const scheduler = new Worker(QUEUES.schedules, (job) => scheduleTickJob(store, conn, job), { ...common, concurrency: 1 });
+  scheduler.on('completed', (job, result: { runId: string; enqueued: boolean }) => log(`schedule tick ${job.name}: run ${result.runId}${result.enqueued ? ' enqueued' : ' already enqueued'}`));
+  scheduler.on('failed', (job, error) => log(`schedule tick ${job?.id ?? '?'} failed: ${error.message}`));
   planner.on('completed', (_job, result: { runId: string; shards: number }) => log(`planned run ${result.runId}: ${result.shards} shard(s)`));
   planner.on('failed', (job, error) => log(`planning ${job?.id ?? '?'} failed: ${error.message}`));
   committer.on('completed', (job) => log(`committed ${job.id}`));
   committer.on('failed', (job, error) => log(`commit ${job?.id ?? '?'} failed: ${error.message}`));
-  for (const w of [planner, committer]) w.on('error', (error) => log(`producer error: ${error.message}`));
-  await Promise.all([planner.waitUntilReady(), committer.waitUntilReady()]);
+  for (const w of [planner, committer, scheduler]) w.on('error', (error) => log(`producer error: ${error.message}`));
+  await Promise.all([planner.waitUntilReady(), committer.waitUntilReady(), scheduler.waitUntilReady()]);
   log(`producer ready: queues ${conn.prefix}:${QUEUES.runs}, ${conn.prefix}:${QUEUES.commits}`);
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= Promise.all([planner.close(), committer.close()]).then(() => undefined));
+  const close = () => (closing ??= Promise.all([planner.close(), committer.close(), scheduler.close()]).then(() => undefined));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       void close().then(

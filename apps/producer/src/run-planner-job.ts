@@ -1,6 +1,18 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { ChurnError, isChurnError } from '@churn/errors';
-import { commitJobSchema, defaultJobOptions, jobIds, parseJobData, QUEUES, runRequestSchema, type CommitJob, type QueueConnection, type ShardJob } from '@churn/jobs';
+import {
+  commitJobSchema,
+  defaultJobOptions,
+  jobIds,
+  parseJobData,
+  QUEUES,
+  requestRun,
+  runRequestSchema,
+  scheduleTickSchema,
+  type CommitJob,
+  type QueueConnection,
+  type ShardJob,
+} from '@churn/jobs';
 import { loadBundle, modelId } from '@churn/model-bundle';
 import type { ObjectStore } from '@churn/object-store';
 import { commitRun, inputFilesOf, planShards, readRunFooters, resolveExplainConfig, resolveRun, summarizeExplain } from '@churn/scoring';
@@ -113,6 +125,30 @@ export async function commitRunJob(store: ObjectStore, job: Job): Promise<Record
       device: manifest.device,
       output: manifest.output,
     };
+  } catch (error) {
+    unrecoverable(error);
+  }
+}
+
+/**
+ * A schedule tick: resolves the newest partition (or the tick date's) and requests that run.
+ * Scheduled runs get priority 1, ahead of backfills; a tick for an already enqueued run adds
+ * nothing.
+ */
+export async function scheduleTickJob(store: ObjectStore, conn: QueueConnection, job: Job): Promise<{ runId: string; enqueued: boolean }> {
+  try {
+    const tick = parseJobData(scheduleTickSchema, job.data, job.id);
+    const asOf = tick.asOf === 'tick' ? new Date(job.timestamp).toISOString().slice(0, 10) : undefined;
+    const { runId, enqueued } = await requestRun(conn, store, {
+      dataset: tick.dataset,
+      model: tick.model,
+      output: tick.output,
+      shardRows: tick.shardRows,
+      settings: tick.settings,
+      priority: 1,
+      ...(asOf ? { asOf } : {}),
+    });
+    return { runId, enqueued };
   } catch (error) {
     unrecoverable(error);
   }

@@ -154,6 +154,29 @@ describe('distributed runs that fail, resume and shut down', () => {
     expect(JSON.parse(q.stdout.trim())).toEqual({ n: result['rowsScored'], d: result['rowsScored'] });
   });
 
+  it('runs the newest partition on each schedule tick, and lists and removes schedules', async () => {
+    const data = path.join(dir, 'scheduled');
+    for (const day of ['2026-10-01', '2026-10-02']) {
+      expect((await churn(['synth', '--customers', '3000', '--as-of', day, '--out', data, '--files', '1'])).code).toBe(0);
+    }
+    const output = path.join(dir, 'scheduled-scores');
+    const set = await churn(['schedule', 'set', 'nightly', '--cron', '*/1 * * * * *', '--tz', 'Europe/Berlin', '--dataset', data, '--output', output], { env });
+    expect(set.code).toBe(0);
+    const listed = await churn(['schedule', 'list'], { env });
+    expect(JSON.parse(listed.stdout.trim())).toMatchObject({ name: 'nightly', cron: '*/1 * * * * *', tz: 'Europe/Berlin', tick: { asOf: 'latest' } });
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 60 && status['state'] !== 'committed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = JSON.parse((await churn(['status', 'churn-mlp-1.0.0_2026-10-02'], { env })).stdout.trim()) as Record<string, unknown>;
+    }
+    expect(status).toMatchObject({ state: 'committed', result: { asOf: '2026-10-02', rowsRead: 3000 } });
+    expect((await churn(['schedule', 'remove', 'nightly'], { env })).code).toBe(0);
+    expect((await churn(['schedule', 'list'], { env })).stdout.trim()).toBe('');
+    const again = await churn(['schedule', 'remove', 'nightly'], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/no schedule named "nightly"/);
+  });
+
   it('finishes the active shard on SIGTERM, exits cleanly, and the run completes on another worker', async () => {
     // Another date: a new run id (the failed-and-resumed run above is committed under its own).
     const data = path.join(dir, 'graceful');

@@ -90,6 +90,21 @@ export const commitJobSchema = z
   .strict();
 
 export type CommitJob = z.input<typeof commitJobSchema>;
+
+/** What a schedule tick scores: the newest partition, or the partition of the tick's date. */
+export const scheduleTickSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, . and - only'),
+    dataset: z.string().min(1),
+    model: z.string().min(1),
+    output: z.string().min(1),
+    asOf: z.enum(['latest', 'tick']),
+    shardRows: z.number().int().positive(),
+    settings: scoringSettingsSchema,
+  })
+  .strict();
+
+export type ScheduleTick = z.infer<typeof scheduleTickSchema>;
 export type RunRequest = z.infer<typeof runRequestSchema>;
 export type ShardJob = z.infer<typeof shardJobSchema>;
 

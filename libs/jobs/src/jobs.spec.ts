@@ -36,7 +36,8 @@ describe('job ids and options', () => {
     expect(jobIds.shard(runId, 7)).toBe('shard__churn-mlp-1.0.0_2026-11-28__00007');
     expect(jobIds.commit(runId)).toBe('commit__churn-mlp-1.0.0_2026-11-28');
     for (const id of [jobIds.plan(runId), jobIds.commit(runId), jobIds.shard(runId, 0)]) expect(id).not.toContain(':');
-    expect(Object.values(QUEUES)).toEqual(['churn-runs', 'churn-shards', 'churn-commits']);
+    expect(Object.values(QUEUES)).toEqual(['churn-runs', 'churn-shards', 'churn-commits', 'churn-schedules']);
+    expect(jobIds.schedule('nightly')).toBe('schedule__nightly');
   });
 
   it('retries with exponential backoff and removes old jobs', () => {

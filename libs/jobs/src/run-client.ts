@@ -4,7 +4,7 @@ import { ChurnError } from '@churn/errors';
 import type { ObjectStore } from '@churn/object-store';
 import type { ShardSpec } from '@churn/scoring';
 import { defaultJobOptions } from './job-options';
-import { commitJobSchema, parseJobData, type CommitJob, type RunRequest, type ShardJob } from './job-payloads';
+import { commitJobSchema, parseJobData, type CommitJob, type RunRequest, type ScheduleTick, type ShardJob } from './job-payloads';
 import { jobIds, QUEUES } from './queue-names';
 import type { QueueConnection } from './redis-connection';
 
@@ -142,5 +142,54 @@ export async function resumeRun(conn: QueueConnection, runId: string, store: Obj
     return rerun.map((s) => s.index);
   } finally {
     await Promise.all([commits.close(), shardsQueue.close(), flows.close()]);
+  }
+}
+
+export interface ScheduleInfo {
+  name: string;
+  cron?: string;
+  tz?: string;
+  next?: string;
+  tick?: ScheduleTick;
+}
+
+/**
+ * Creates or replaces a nightly schedule (BullMQ job scheduler): each tick lands in the
+ * schedules queue, where the producer turns it into a run request for the newest partition.
+ */
+export async function setSchedule(conn: QueueConnection, tick: ScheduleTick, cron: string, tz?: string): Promise<void> {
+  const queue = new Queue(QUEUES.schedules, { connection: conn.connection, prefix: conn.prefix });
+  try {
+    await queue.upsertJobScheduler(jobIds.schedule(tick.name), { pattern: cron, ...(tz ? { tz } : {}) }, { name: 'tick', data: tick, opts: defaultJobOptions() });
+  } finally {
+    await queue.close();
+  }
+}
+
+export async function listSchedules(conn: QueueConnection): Promise<ScheduleInfo[]> {
+  const queue = new Queue(QUEUES.schedules, { connection: conn.connection, prefix: conn.prefix });
+  try {
+    return (await queue.getJobSchedulers(0, -1, true)).map((s) => {
+      const tick = s.template?.data as ScheduleTick | undefined;
+      return {
+        name: tick?.name ?? s.key.replace(/^schedule__/, ''),
+        ...(s.pattern ? { cron: s.pattern } : {}),
+        ...(s.tz ? { tz: s.tz } : {}),
+        ...(s.next ? { next: new Date(s.next).toISOString() } : {}),
+        ...(tick ? { tick } : {}),
+      };
+    });
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Removes a schedule; false when there was none of that name. */
+export async function removeSchedule(conn: QueueConnection, name: string): Promise<boolean> {
+  const queue = new Queue(QUEUES.schedules, { connection: conn.connection, prefix: conn.prefix });
+  try {
+    return await queue.removeJobScheduler(jobIds.schedule(name));
+  } finally {
+    await queue.close();
   }
 }

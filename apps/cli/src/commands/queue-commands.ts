@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ChurnError } from '@churn/errors';
-import { enqueueRun, queueConnectionFromEnv, resumeRun, runStatus, waitForRun, type RunStatus } from '@churn/jobs';
+import { listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice, type Device } from '@churn/onnx-runner';
-import { resolveRun } from '@churn/scoring';
 import type { CliIo } from '../cli-io';
 import { positiveInt } from '../cli-options';
 import { defaultBundlePath } from '../default-bundle';
@@ -72,30 +71,24 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .option('--timeout <seconds>', 'with --wait: give up after this long', positiveInt)
     .action(async (options: { dataset: string; asOf?: string; model?: string; output: string; explain?: string; device: string; shardRows: number; priority?: number; wait?: boolean; timeout?: number }) => {
       const conn = queueConnectionFromEnv();
-      const run = await resolveRun(createObjectStore(), { input: options.dataset, model: options.model ?? defaultBundlePath(), output: options.output, ...(options.asOf ? { asOf: options.asOf } : {}) });
-      const added = await enqueueRun(
-        conn,
-        {
-          runId: run.runId,
-          dataset: options.dataset,
-          asOf: run.partition.asOf,
-          model: run.bundle.uri,
-          output: run.output,
-          shardRows: options.shardRows,
-          settings: { device: parseDevice(options.device), ...(options.explain ? { explain: { policy: options.explain } } : {}) },
-          requestedAt: new Date().toISOString(),
-        },
-        options.priority ? { priority: options.priority } : {},
-      );
-      io.err(added ? `enqueued run ${run.runId}` : `run ${run.runId} is already enqueued; nothing added`);
+      const { runId, enqueued: added } = await requestRun(conn, createObjectStore(), {
+        dataset: options.dataset,
+        model: options.model ?? defaultBundlePath(),
+        output: options.output,
+        shardRows: options.shardRows,
+        settings: { device: parseDevice(options.device), ...(options.explain ? { explain: { policy: options.explain } } : {}) },
+        ...(options.asOf ? { asOf: options.asOf } : {}),
+        ...(options.priority ? { priority: options.priority } : {}),
+      });
+      io.err(added ? `enqueued run ${runId}` : `run ${runId} is already enqueued; nothing added`);
       if (!options.wait) {
-        io.out(JSON.stringify({ runId: run.runId, enqueued: added }));
+        io.out(JSON.stringify({ runId: runId, enqueued: added }));
         return;
       }
-      const status = await waitForRun(conn, run.runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
+      const status = await waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
       io.out(statusLine(status));
       if (status.state !== 'committed') {
-        throw new ChurnError('COMMIT_FAILED', `run ${run.runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
+        throw new ChurnError('COMMIT_FAILED', `run ${runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
       }
     });
 
@@ -116,6 +109,49 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       const status = await waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
       io.out(statusLine(status));
       if (status.state !== 'committed') throw new ChurnError('COMMIT_FAILED', `run ${runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
+    });
+
+  const schedule = program.command('schedule').description('nightly runs through BullMQ job schedulers: set, list, remove');
+  schedule
+    .command('set')
+    .description('create or replace a schedule; each tick scores the newest partition (or the tick date)')
+    .argument('<name>', 'schedule name')
+    .requiredOption('--cron <pattern>', 'cron pattern, e.g. "0 2 * * *"')
+    .option('--tz <zone>', 'time zone of the pattern, e.g. Europe/Berlin')
+    .requiredOption('--dataset <uri>', 'dataset root')
+    .option('--model <uri>', 'model bundle (default: the committed models/churn-mlp)')
+    .requiredOption('--output <uri>', 'score table root')
+    .option('--as-of <mode>', 'latest | tick: the newest partition, or the partition of the tick date', 'latest')
+    .option('--explain <policy>', "rows to explain (default: the bundle's)")
+    .option('--shard-rows <n>', 'target rows per shard', positiveInt, 131_072)
+    .action(async (name: string, options: { cron: string; tz?: string; dataset: string; model?: string; output: string; asOf: string; explain?: string; shardRows: number }) => {
+      if (options.asOf !== 'latest' && options.asOf !== 'tick') throw new ChurnError('INVALID_ARGUMENT', `--as-of must be latest or tick, got "${options.asOf}"`);
+      const tick = {
+        name,
+        dataset: options.dataset,
+        model: options.model ?? defaultBundlePath(),
+        output: options.output,
+        asOf: options.asOf as 'latest' | 'tick',
+        shardRows: options.shardRows,
+        settings: { device: 'auto' as const, ...(options.explain ? { explain: { policy: options.explain } } : {}) },
+      };
+      await setSchedule(queueConnectionFromEnv(), tick, options.cron, options.tz);
+      io.err(`schedule ${name} set: ${options.cron}${options.tz ? ` (${options.tz})` : ''}`);
+    });
+  schedule
+    .command('list')
+    .description('list schedules with their next tick')
+    .action(async () => {
+      for (const s of await listSchedules(queueConnectionFromEnv())) io.out(JSON.stringify(s));
+    });
+  schedule
+    .command('remove')
+    .description('remove a schedule')
+    .argument('<name>', 'schedule name')
+    .action(async (name: string) => {
+      const removed = await removeSchedule(queueConnectionFromEnv(), name);
+      if (!removed) throw new ChurnError('INPUT_NOT_FOUND', `no schedule named "${name}"`);
+      io.err(`schedule ${name} removed`);
     });
 
   program
