@@ -38,7 +38,7 @@ export default [
             only(['bench'], ['parquetjs-lite']),
             only(['object-store', 'integration-e2e'], ['@aws-sdk/*', 's3rver']),
             only(['warehouse', 'integration-e2e'], ['@duckdb/*']),
-            only(['jobs', 'producer', 'worker', 'integration-e2e'], ['bullmq', 'ioredis']),
+            only(['jobs', 'producer', 'worker', 'integration-e2e', 'bench'], ['bullmq', 'ioredis']),
             only(['worker', 'producer'], ['prom-client']),
           ],
         },

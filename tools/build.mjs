@@ -13,6 +13,7 @@ await build({
     'producer/main': 'apps/producer/src/main.ts',
     'bench/main': 'tools/bench/src/main.ts',
     'bench/explain-accuracy': 'tools/bench/src/explain-accuracy.ts',
+    'bench/queue-bench': 'tools/bench/src/queue-bench.ts',
   },
   outdir: 'dist',
   bundle: true,
