@@ -177,6 +177,21 @@ describe('distributed runs that fail, resume and shut down', () => {
     expect(again.stderr).toMatch(/no schedule named "nightly"/);
   });
 
+  it('backfills every partition in a date range, one run at a time, and nothing outside it', async () => {
+    const data = path.join(dir, 'history');
+    for (const day of ['2026-05-01', '2026-05-02', '2026-05-03', '2026-05-10']) {
+      expect((await churn(['synth', '--customers', '2000', '--as-of', day, '--out', data, '--files', '1', '--seed', day.slice(-2)])).code).toBe(0);
+    }
+    const output = path.join(dir, 'history-scores');
+    const run = await churn(['backfill', '--from', '2026-05-01', '--to', '2026-05-03', '--dataset', data, '--output', output, '--max-concurrent-runs', '1'], { env });
+    expect(run.stderr).toMatch(/backfill: 3 of 3 run\(s\) committed/);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { runId: string; state: string });
+    expect(lines.map((l) => [l.runId, l.state])).toEqual(['01', '02', '03'].map((d) => [`churn-mlp-1.0.0_2026-05-${d}`, 'committed']));
+    const dates = await churn(['query', 'SELECT DISTINCT CAST(as_of AS VARCHAR) AS d FROM scores ORDER BY 1', '--scores', output, '--json']);
+    expect(dates.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { d: string }).d)).toEqual(['2026-05-01', '2026-05-02', '2026-05-03']);
+  });
+
   it('finishes the active shard on SIGTERM, exits cleanly, and the run completes on another worker', async () => {
     // Another date: a new run id (the failed-and-resumed run above is committed under its own).
     const data = path.join(dir, 'graceful');

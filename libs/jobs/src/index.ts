@@ -8,3 +8,5 @@ export type { RunStatus, ScheduleInfo } from './run-client';
 export { defaultJobOptions, EVENTS_MAX_LEN } from './job-options';
 export { requestRun } from './run-requests';
 export type { RunParameters } from './run-requests';
+export { backfill } from './backfill';
+export type { BackfillOptions } from './backfill';

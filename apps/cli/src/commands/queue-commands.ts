@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ChurnError } from '@churn/errors';
-import { listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
+import { backfill, listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice, type Device } from '@churn/onnx-runner';
 import type { CliIo } from '../cli-io';
@@ -152,6 +152,34 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       const removed = await removeSchedule(queueConnectionFromEnv(), name);
       if (!removed) throw new ChurnError('INPUT_NOT_FOUND', `no schedule named "${name}"`);
       io.err(`schedule ${name} removed`);
+    });
+
+  program
+    .command('backfill')
+    .description('score every as-of partition in a date range, a capped number of runs at a time, below scheduled runs in priority')
+    .requiredOption('--from <date>', 'first as-of date (inclusive)')
+    .requiredOption('--to <date>', 'last as-of date (inclusive)')
+    .requiredOption('--dataset <uri>', 'dataset root')
+    .option('--model <uri>', 'model bundle (default: the committed models/churn-mlp)')
+    .requiredOption('--output <uri>', 'score table root')
+    .option('--max-concurrent-runs <n>', 'backfill runs in flight at once', positiveInt, 2)
+    .option('--explain <policy>', "rows to explain (default: the bundle's)")
+    .option('--shard-rows <n>', 'target rows per shard', positiveInt, 131_072)
+    .action(async (options: { from: string; to: string; dataset: string; model?: string; output: string; maxConcurrentRuns: number; explain?: string; shardRows: number }) => {
+      const statuses = await backfill(queueConnectionFromEnv(), createObjectStore(), {
+        from: options.from,
+        to: options.to,
+        dataset: options.dataset,
+        model: options.model ?? defaultBundlePath(),
+        output: options.output,
+        shardRows: options.shardRows,
+        maxConcurrentRuns: options.maxConcurrentRuns,
+        settings: { device: 'auto', ...(options.explain ? { explain: { policy: options.explain } } : {}) },
+        onRunDone: (status) => io.out(statusLine(status)),
+      });
+      const failed = statuses.filter((s) => s.state !== 'committed');
+      io.err(`backfill: ${statuses.length - failed.length} of ${statuses.length} run(s) committed`);
+      if (failed.length > 0) throw new ChurnError('COMMIT_FAILED', `backfill runs not committed: ${failed.map((s) => `${s.runId} (${s.state})`).join(', ')}`);
     });
 
   program
