@@ -93,6 +93,8 @@ describe('distributed scoring over Redis and S3', () => {
 
     const status = await churn(['status', `churn-mlp-1.0.0_${AS_OF}`], { env });
     expect(JSON.parse(status.stdout.trim())).toMatchObject({ state: 'committed' });
+    const table = await churn(['status'], { env });
+    expect(table.stdout).toMatch(new RegExp(`churn-mlp-1\\.0\\.0_${AS_OF}\\s+committed\\s+20000`));
   });
 });
 
@@ -201,6 +203,8 @@ describe('distributed runs that fail, resume and shut down', () => {
     const waiting = churn(runArgs, { env });
     const worker = processes[1]!;
     await worker.waitFor('run churn-mlp-1.0.0_2026-08-02: starting 1 scoring thread(s)', 30_000);
+    const progress = JSON.parse((await churn(['status', 'churn-mlp-1.0.0_2026-08-02'], { env })).stdout.trim()) as { state: string; progress?: { shardsTotal: number; rowsTotal: number } };
+    expect(progress).toMatchObject({ state: 'running', progress: { shardsTotal: 6, rowsTotal: 60000 } });
     const exitCode = await worker.stop('SIGTERM');
     expect(exitCode).toBe(0);
     expect(worker.log()).toMatch(/shutting down: finishing active shard jobs/);

@@ -3,7 +3,7 @@ export type { QueueConnection } from './redis-connection';
 export { QUEUES, jobIds } from './queue-names';
 export { runRequestSchema, shardJobSchema, commitJobSchema, scheduleTickSchema, shardSpecSchema, scoringSettingsSchema, parseJobData } from './job-payloads';
 export type { RunRequest, ShardJob, CommitJob, ScheduleTick } from './job-payloads';
-export { enqueueRun, resumeRun, runStatus, waitForRun, setSchedule, listSchedules, removeSchedule } from './run-client';
+export { enqueueRun, listRuns, resumeRun, runStatus, waitForRun, setSchedule, listSchedules, removeSchedule } from './run-client';
 export type { RunStatus, ScheduleInfo } from './run-client';
 export { defaultJobOptions, EVENTS_MAX_LEN } from './job-options';
 export { requestRun } from './run-requests';

@@ -1,8 +1,9 @@
-import { FlowProducer, Queue } from 'bullmq';
+import { FlowProducer, Queue, type Job } from 'bullmq';
 import { readParquetFooter } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
 import type { ObjectStore } from '@churn/object-store';
 import type { ShardSpec } from '@churn/scoring';
+import type { ShardOutcome } from '@churn/warehouse';
 import { defaultJobOptions } from './job-options';
 import { commitJobSchema, parseJobData, type CommitJob, type RunRequest, type ScheduleTick, type ShardJob } from './job-payloads';
 import { jobIds, QUEUES } from './queue-names';
@@ -19,6 +20,8 @@ export interface RunStatus {
   reason?: string;
   /** For a failed run: its failed shards, with their file and reason. */
   failedShards?: { index: number; file: string; reason: string }[];
+  /** For a running run: progress so far. */
+  progress?: { shardsDone: number; shardsTotal: number; rowsDone: number; rowsTotal: number; rowsScored: number; rowsQuarantined: number; rowsIneligible: number; rowsPerSecond: number; etaSeconds: number | null };
 }
 
 /**
@@ -36,6 +39,40 @@ export async function enqueueRun(conn: QueueConnection, request: RunRequest, opt
     return true;
   } finally {
     await queue.close();
+  }
+}
+
+/** Shards done, rows so far, rate and ETA of a running run, from its commit job's children. */
+async function progressOf(commit: Job): Promise<NonNullable<RunStatus['progress']>> {
+  const data = parseJobData(commitJobSchema, commit.data, commit.id);
+  const done = [...(data.priorOutcomes as unknown as ShardOutcome[]), ...(Object.values(await commit.getChildrenValues()) as ShardOutcome[])];
+  const sum = (key: 'rowsRead' | 'rowsScored' | 'rowsQuarantined' | 'rowsIneligible') => done.reduce((a, o) => a + (o[key] ?? 0), 0);
+  const rowsDone = sum('rowsRead');
+  const rowsTotal = data.inputFiles.reduce((a, f) => a + f.rows, 0);
+  const seconds = Math.max((Date.now() - Date.parse(data.startedAt)) / 1000, 1e-3);
+  const rowsPerSecond = Math.round(rowsDone / seconds);
+  return {
+    shardsDone: done.length,
+    shardsTotal: data.shards,
+    rowsDone,
+    rowsTotal,
+    rowsScored: sum('rowsScored'),
+    rowsQuarantined: sum('rowsQuarantined'),
+    rowsIneligible: sum('rowsIneligible'),
+    rowsPerSecond,
+    etaSeconds: rowsPerSecond > 0 ? Math.round((rowsTotal - rowsDone) / rowsPerSecond) : null,
+  };
+}
+
+/** The most recent runs (by commit job), newest first, with their status. */
+export async function listRuns(conn: QueueConnection, limit = 20): Promise<RunStatus[]> {
+  const commits = new Queue(QUEUES.commits, { connection: conn.connection, prefix: conn.prefix });
+  try {
+    const jobs = await commits.getJobs(['active', 'waiting', 'waiting-children', 'completed', 'failed', 'delayed', 'prioritized'], 0, limit - 1, false);
+    const ids = [...new Set(jobs.map((j) => String(j.id).replace(/^commit__/, '')))];
+    return Promise.all(ids.map((id) => runStatus(conn, id)));
+  } finally {
+    await commits.close();
   }
 }
 
@@ -61,7 +98,7 @@ export async function runStatus(conn: QueueConnection, runId: string): Promise<R
           await shards.close();
         }
       }
-      return { runId, state: 'running' };
+      return { runId, state: 'running', progress: await progressOf(commit) };
     }
     const plan = await runs.getJob(jobIds.plan(runId));
     if (!plan) return { runId, state: 'unknown' };

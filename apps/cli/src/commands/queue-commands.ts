@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ChurnError } from '@churn/errors';
-import { backfill, listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
+import { backfill, listRuns, listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice, type Device } from '@churn/onnx-runner';
 import type { CliIo } from '../cli-io';
-import { positiveInt } from '../cli-options';
+import { positiveInt, renderTable } from '../cli-options';
 import { defaultBundlePath } from '../default-bundle';
 
 interface AppModule<T> {
@@ -184,9 +184,25 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
 
   program
     .command('status')
-    .description('state of a distributed run: queued, running, committed or failed')
-    .argument('<runId>', 'run id, as printed by churn run')
-    .action(async (runId: string) => {
-      io.out(statusLine(await runStatus(queueConnectionFromEnv(), runId)));
+    .description('distributed runs: state, shards done/total, rows, rows/s, ETA, failed shards with file and reason')
+    .argument('[runId]', 'one run (default: the most recent runs)')
+    .option('--json', 'one JSON object per run instead of a table')
+    .action(async (runId: string | undefined, options: { json?: boolean }) => {
+      const conn = queueConnectionFromEnv();
+      const statuses = runId ? [await runStatus(conn, runId)] : await listRuns(conn);
+      if (options.json || runId) {
+        for (const status of statuses) io.out(statusLine(status));
+        return;
+      }
+      const rows = statuses.map((s) => ({
+        run: s.runId,
+        state: s.state,
+        shards: s.progress ? `${s.progress.shardsDone}/${s.progress.shardsTotal}` : '',
+        rows: s.progress ? `${s.progress.rowsDone}/${s.progress.rowsTotal}` : String((s.result?.['rowsRead'] as number | undefined) ?? ''),
+        'rows/s': s.progress?.rowsPerSecond ?? (s.result?.['rowsPerSecond'] as number | undefined) ?? '',
+        eta: s.progress?.etaSeconds ?? '',
+        reason: s.failedShards?.map((f) => `${f.file}: ${f.reason}`).join('; ') ?? s.reason ?? '',
+      }));
+      for (const line of renderTable(['run', 'state', 'shards', 'rows', 'rows/s', 'eta', 'reason'], rows)) io.out(line);
     });
 }
