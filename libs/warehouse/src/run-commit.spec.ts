@@ -221,6 +221,16 @@ describe('committing a partition', () => {
     expect(await store.head(layout.successUri)).toBeUndefined();
   });
 
+  it('refuses when a part holds another row count than its shard reported', async () => {
+    const run = runFor('2024-06-01');
+    const layout = partitionLayout(outputUri, run.asOf, 'churn-mlp-1.0.0');
+    const shard = await writeShard(layout, run, 0, ['a', 'b']);
+    const error = await churnErrorOf(commitPartition(store, layout, runManifest(layout, run, [{ ...shard, rowsScored: 3 }])));
+    expect(error.code).toBe('COMMIT_FAILED');
+    expect(error.message).toContain(`shard 0 reported 3 rows in ${layout.partUri(0)} but the file holds 2`);
+    expect(await store.head(layout.successUri)).toBeUndefined();
+  });
+
   it('removes stale parts of an earlier run with more shards, keeping this run’s parts', async () => {
     const run = runFor('2024-06-01');
     const layout = partitionLayout(outputUri, run.asOf, 'churn-mlp-1.0.0');

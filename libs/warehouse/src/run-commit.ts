@@ -1,3 +1,4 @@
+import { readParquetFooter } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
 import { baseName, type ObjectStore } from '@churn/object-store';
 import type { RunManifest } from './run-manifest';
@@ -12,18 +13,31 @@ export async function beginPartition(store: ObjectStore, layout: PartitionLayout
 }
 
 /**
- * Publishes a run: checks every shard's part and quarantine file exist, removes parts that
+ * Publishes a run: checks every shard's part and quarantine file exist with the row counts the
+ * shard reported, removes parts that
  * belong to no shard of this run (a previous run with other sharding), writes `_manifest.json`
  * and then `_SUCCESS`. Readers trust a partition only when `_SUCCESS` exists.
  */
 export async function commitPartition(store: ObjectStore, layout: PartitionLayout, manifest: RunManifest): Promise<void> {
   const expected = new Set<string>();
   for (const shard of manifest.shards) {
-    for (const uri of [shard.part, shard.quarantine]) {
+    for (const [uri, rows] of [
+      [shard.part, shard.rowsScored],
+      [shard.quarantine, shard.rowsQuarantined],
+    ] as const) {
       expected.add(uri);
-      if (!(await store.head(uri))) {
+      const head = await store.head(uri);
+      if (!head) {
         throw new ChurnError('COMMIT_FAILED', `shard ${shard.index} (${shard.file}) reported ${baseName(uri)} but ${uri} does not exist; the run was not committed: score it again`, {
           details: { shard: shard.index, uri },
+        });
+      }
+      // The file must hold what the shard reported: a stale or partial part would break the
+      // exactly-once promise (footer only: a few ranged reads).
+      const footer = await readParquetFooter({ store, uri, size: head.size });
+      if (footer.numRows !== rows) {
+        throw new ChurnError('COMMIT_FAILED', `shard ${shard.index} reported ${rows} rows in ${uri} but the file holds ${footer.numRows}; the run was not committed: score it again`, {
+          details: { shard: shard.index, uri, reported: rows, found: footer.numRows },
         });
       }
     }
