@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import { EVENTS_MAX_LEN, QUEUES, queueConnectionFromEnv } from '@churn/jobs';
+import { closeOnSignals, EVENTS_MAX_LEN, QUEUES, queueConnectionFromEnv } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import { commitRunJob, planRunJob, scheduleTickJob } from './run-planner-job';
 
@@ -37,13 +37,6 @@ export async function startProducer(options: ProducerOptions = {}): Promise<{ cl
   log(`producer ready: queues ${conn.prefix}:${QUEUES.runs}, ${conn.prefix}:${QUEUES.commits}`);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= Promise.all([planner.close(), committer.close(), scheduler.close()]).then(() => undefined));
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      void close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
+  closeOnSignals(close);
   return { close };
 }

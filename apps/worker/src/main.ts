@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'bullmq';
-import { QUEUES, queueConnectionFromEnv } from '@churn/jobs';
+import { closeOnSignals, QUEUES, queueConnectionFromEnv } from '@churn/jobs';
 import { createObjectStore } from '@churn/object-store';
 import type { Device } from '@churn/onnx-runner';
 import type { ShardOutcome } from '@churn/warehouse';
@@ -69,13 +69,6 @@ export async function startWorker(options: WorkerOptions = {}): Promise<{ close(
       await processor.close();
       await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     })());
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      void close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
+  closeOnSignals(close);
   return { close };
 }

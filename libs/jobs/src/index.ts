@@ -10,3 +10,4 @@ export { requestRun } from './run-requests';
 export type { RunParameters } from './run-requests';
 export { backfill } from './backfill';
 export type { BackfillOptions } from './backfill';
+export { closeOnSignals } from './process-signals';

@@ -53,15 +53,20 @@ export const runRequestSchema = z
   })
   .strict();
 
+/** What identifies a planned run in every job of its flow. */
+const plannedRun = {
+  runId,
+  asOf: isoDate,
+  model: z.string().min(1),
+  /** The bundle's model checksum at planning: a bundle changed since is refused. */
+  modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  output: z.string().min(1),
+};
+
 /** One shard of a run, for a worker. */
 export const shardJobSchema = z
   .object({
-    runId,
-    asOf: isoDate,
-    model: z.string().min(1),
-    /** The bundle's model checksum at planning: a worker refuses a bundle changed since. */
-    modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
-    output: z.string().min(1),
+    ...plannedRun,
     scoredAt: z.string(),
     shard: shardSpecSchema,
     settings: scoringSettingsSchema,
@@ -71,11 +76,7 @@ export const shardJobSchema = z
 /** The parent job of a run's flow: commits once every shard child has completed. */
 export const commitJobSchema = z
   .object({
-    runId,
-    asOf: isoDate,
-    model: z.string().min(1),
-    modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
-    output: z.string().min(1),
+    ...plannedRun,
     partition: z.string().min(1),
     inputFiles: z.array(z.object({ uri: z.string(), size: z.number().int().min(0), rows: z.number().int().min(0) }).strict()),
     shards: z.number().int().min(1),
