@@ -1,7 +1,15 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ChurnError } from '@churn/errors';
-import { backfill, listRuns, listSchedules, queueConnectionFromEnv, removeSchedule, requestRun, resumeRun, runStatus, setSchedule, waitForRun, type RunStatus } from '@churn/jobs';
+import type { RunStatus } from '@churn/jobs';
+
+/**
+ * The queue client, loaded when a queue command runs: bullmq takes ~120 ms to load, which every
+ * other command (score, query, ...) would otherwise pay at start-up.
+ */
+function jobs(): typeof import('@churn/jobs') {
+  return require('@churn/jobs') as typeof import('@churn/jobs');
+}
 import { createObjectStore } from '@churn/object-store';
 import { parseDevice, type Device } from '@churn/onnx-runner';
 import type { CliIo } from '../cli-io';
@@ -70,8 +78,8 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .option('--wait', 'block until the run ends; exit 0 only if it was committed')
     .option('--timeout <seconds>', 'with --wait: give up after this long', positiveInt)
     .action(async (options: { dataset: string; asOf?: string; model?: string; output: string; explain?: string; device: string; shardRows: number; priority?: number; wait?: boolean; timeout?: number }) => {
-      const conn = queueConnectionFromEnv();
-      const { runId, enqueued: added } = await requestRun(conn, createObjectStore(), {
+      const conn = jobs().queueConnectionFromEnv();
+      const { runId, enqueued: added } = await jobs().requestRun(conn, createObjectStore(), {
         dataset: options.dataset,
         model: options.model ?? defaultBundlePath(),
         output: options.output,
@@ -85,7 +93,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
         io.out(JSON.stringify({ runId: runId, enqueued: added }));
         return;
       }
-      const status = await waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
+      const status = await jobs().waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
       io.out(statusLine(status));
       if (status.state !== 'committed') {
         throw new ChurnError('COMMIT_FAILED', `run ${runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
@@ -99,14 +107,14 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .option('--wait', 'block until the run ends; exit 0 only if it was committed')
     .option('--timeout <seconds>', 'with --wait: give up after this long', positiveInt)
     .action(async (runId: string, options: { wait?: boolean; timeout?: number }) => {
-      const conn = queueConnectionFromEnv();
-      const shards = await resumeRun(conn, runId, createObjectStore());
+      const conn = jobs().queueConnectionFromEnv();
+      const shards = await jobs().resumeRun(conn, runId, createObjectStore());
       io.err(`resumed run ${runId}: re-enqueued shard(s) ${shards.join(', ') || 'none'}`);
       if (!options.wait) {
         io.out(JSON.stringify({ runId, reenqueued: shards }));
         return;
       }
-      const status = await waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
+      const status = await jobs().waitForRun(conn, runId, options.timeout ? { timeoutMs: options.timeout * 1000 } : {});
       io.out(statusLine(status));
       if (status.state !== 'committed') throw new ChurnError('COMMIT_FAILED', `run ${runId} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
     });
@@ -135,21 +143,21 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
         shardRows: options.shardRows,
         settings: { device: 'auto' as const, ...(options.explain ? { explain: { policy: options.explain } } : {}) },
       };
-      await setSchedule(queueConnectionFromEnv(), tick, options.cron, options.tz);
+      await jobs().setSchedule(jobs().queueConnectionFromEnv(), tick, options.cron, options.tz);
       io.err(`schedule ${name} set: ${options.cron}${options.tz ? ` (${options.tz})` : ''}`);
     });
   schedule
     .command('list')
     .description('list schedules with their next tick')
     .action(async () => {
-      for (const s of await listSchedules(queueConnectionFromEnv())) io.out(JSON.stringify(s));
+      for (const s of await jobs().listSchedules(jobs().queueConnectionFromEnv())) io.out(JSON.stringify(s));
     });
   schedule
     .command('remove')
     .description('remove a schedule')
     .argument('<name>', 'schedule name')
     .action(async (name: string) => {
-      const removed = await removeSchedule(queueConnectionFromEnv(), name);
+      const removed = await jobs().removeSchedule(jobs().queueConnectionFromEnv(), name);
       if (!removed) throw new ChurnError('INPUT_NOT_FOUND', `no schedule named "${name}"`);
       io.err(`schedule ${name} removed`);
     });
@@ -166,7 +174,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .option('--explain <policy>', "rows to explain (default: the bundle's)")
     .option('--shard-rows <n>', 'target rows per shard', positiveInt, 131_072)
     .action(async (options: { from: string; to: string; dataset: string; model?: string; output: string; maxConcurrentRuns: number; explain?: string; shardRows: number }) => {
-      const statuses = await backfill(queueConnectionFromEnv(), createObjectStore(), {
+      const statuses = await jobs().backfill(jobs().queueConnectionFromEnv(), createObjectStore(), {
         from: options.from,
         to: options.to,
         dataset: options.dataset,
@@ -188,8 +196,8 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .argument('[runId]', 'one run (default: the most recent runs)')
     .option('--json', 'one JSON object per run instead of a table')
     .action(async (runId: string | undefined, options: { json?: boolean }) => {
-      const conn = queueConnectionFromEnv();
-      const statuses = runId ? [await runStatus(conn, runId)] : await listRuns(conn);
+      const conn = jobs().queueConnectionFromEnv();
+      const statuses = runId ? [await jobs().runStatus(conn, runId)] : await jobs().listRuns(conn);
       if (options.json || runId) {
         for (const status of statuses) io.out(statusLine(status));
         return;
