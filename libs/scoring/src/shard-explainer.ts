@@ -1,5 +1,5 @@
-import { explainRows, renderReason, rowKey, selectRows, topReasons, type ModelEvaluator } from '@churn/explain';
-import { arrowTypeMatches, type ColumnCache } from '@churn/feature-transforms';
+import { explainRows, renderReason, rowKeysOf, selectRows, topReasons, type ModelEvaluator } from '@churn/explain';
+import { arrowTypeMatches, stringValues, type ColumnCache } from '@churn/feature-transforms';
 import { REASON_COUNT, type ExplanationColumns } from '@churn/warehouse';
 import type { ScoringContext } from './scoring-context';
 
@@ -51,15 +51,14 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
 
   const features = new Float32Array(m * F);
   const scores = new Float32Array(m);
-  const rowKeys = new Uint32Array(m);
   const tableRows = new Int32Array(m);
-  const ids = scored.columns.vector(manifest.inputContract.idColumn);
   picked.forEach((i, j) => {
     features.set(scored.matrix.subarray(i * F, (i + 1) * F), j * F);
     scores[j] = scored.scores[i]!;
     tableRows[j] = scored.rows[i]!;
-    rowKeys[j] = rowKey(String(ids.get(scored.rows[i]!)));
   });
+  // Ids are decoded only for the explained rows (scored rows always have one).
+  const rowKeys = rowKeysOf(stringValues(scored.columns.vector(manifest.inputContract.idColumn), tableRows).map(String));
   const evaluator: ModelEvaluator = { featureCount: F, evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows) };
   const result = await explainRows(
     evaluator,

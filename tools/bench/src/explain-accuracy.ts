@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { explainRows, playersOf, baselineVector, rowKey, type ExplainResult, type ModelEvaluator } from '@churn/explain';
-import { ColumnCache, compileFeaturePipeline, eligibleMask, validateContract } from '@churn/feature-transforms';
+import { explainRows, playersOf, baselineVector, rowKeysOf, type ExplainResult, type ModelEvaluator } from '@churn/explain';
+import { ColumnCache, compileFeaturePipeline, eligibleMask, stringValues, validateContract } from '@churn/feature-transforms';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore } from '@churn/object-store';
 import { OnnxScorer } from '@churn/onnx-runner';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     features,
     rows: rows.length,
     scores,
-    rowKeys: Uint32Array.from(rows, (r) => rowKey(String(ids.get(r)))),
+    rowKeys: rowKeysOf(stringValues(ids, rows).map(String)),
     players: playersOf(manifest.features),
     baseline: baselineVector(manifest, 'median'),
   };
