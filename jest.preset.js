@@ -13,8 +13,13 @@ module.exports = {
   testEnvironment: path.join(__dirname, 'tools', 'jest', 'onnx-test-environment.js'),
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.base.json'), diagnostics: false }],
+    // SQL migrations are imported as text, as esbuild's text loader bundles them.
+    '^.+\\.sql$': path.join(__dirname, 'tools', 'jest', 'text-transform.js'),
   },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'json', 'sql'],
   moduleNameMapper,
   testMatch: ['**/?(*.)+(spec|test).ts'],
+  // Generous: the 2-core machines running CI are shared, and a test that writes a snapshot
+  // can take seconds under load. Tests never assert times; this only bounds a hang.
+  testTimeout: 60_000,
 };

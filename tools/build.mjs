@@ -12,8 +12,16 @@ await build({
     'worker/main': 'apps/worker/src/main.ts',
     'producer/main': 'apps/producer/src/main.ts',
     'bench/main': 'tools/bench/src/main.ts',
+    // The GPU kit's runner (tools/gpu); run-kit.sh starts it with the kit's Node.
+    'gpu/kit-runner': 'tools/gpu/src/kit-runner.ts',
     'bench/explain-accuracy': 'tools/bench/src/explain-accuracy.ts',
     'bench/queue-bench': 'tools/bench/src/queue-bench.ts',
+    'bench/tree-bench': 'tools/bench/src/tree-bench.ts',
+    'bench/drift-bench': 'tools/bench/src/drift-bench.ts',
+    'bench/write-bench': 'tools/bench/src/write-bench.ts',
+    // The peer pipeline and the resource-usage preload run as child processes of bench/main.
+    'bench/duckdb-peer-main': 'tools/bench/src/duckdb-peer-main.ts',
+    'bench/rusage-preload': 'tools/bench/src/rusage-preload.ts',
   },
   outdir: 'dist',
   bundle: true,
@@ -23,5 +31,7 @@ await build({
   packages: 'external',
   sourcemap: true,
   tsconfig: 'tsconfig.base.json',
+  // SQL migrations (libs/warehouse-pg) are bundled as text.
+  loader: { '.sql': 'text' },
   logLevel: 'warning',
 });

@@ -8,7 +8,20 @@ export interface CliIo {
   progress: (line: string) => void;
 }
 
+/**
+ * `churn query ... | head -1`: once the reader has what it wants and closes the pipe, writes to
+ * stdout fail with EPIPE. That is the reader saying "enough", not a failure: exit 0 quietly
+ * instead of crashing with a stack. Any other stdout error stays fatal.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
+}
+
 export function processIo(): CliIo {
+  exitQuietlyOnClosedPipe();
   const isTty = Boolean(process.stderr.isTTY);
   return {
     out: (line) => process.stdout.write(`${line}\n`),

@@ -13,6 +13,12 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+export function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of at least 0, got "${value}"`);
+  return n;
+}
+
 export function fraction(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);

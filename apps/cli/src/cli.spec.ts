@@ -2,7 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CliIo } from './cli-io';
-import { runCli } from './cli';
+import { ChurnError } from '@churn/errors';
+import { buildProgram, runCli } from './cli';
+import { flagsFor, renderError } from './cli-errors';
 import { formatDuration, fraction, positiveInt, renderTable } from './cli-options';
 import { defaultBundlePath } from './default-bundle';
 
@@ -17,7 +19,7 @@ describe('runCli', () => {
     const io = captureIo();
     expect(await runCli(['--help'], io)).toBe(0);
     const help = io.stdout.join('\n');
-    for (const command of ['synth', 'train', 'bundle', 'score', 'demo', 'query']) expect(help).toMatch(new RegExp(`\\n\\s+${command} `));
+    for (const command of ['synth', 'train', 'bundle', 'profile', 'score', 'demo', 'query', 'report', 'evaluate']) expect(help).toMatch(new RegExp(`\\n\\s+${command} `));
   });
 
   it('exits 2 on usage errors: unknown command, missing required option, bad number', async () => {
@@ -32,11 +34,11 @@ describe('runCli', () => {
     expect(io.stderr.join('\n')).toMatch(/expected a positive integer, got "many"/);
   });
 
-  it('exits 1 with one error line naming the code when the work fails', async () => {
+  it('exits with the code\'s exit status and one error line naming the code when the work fails', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-cli-'));
     try {
       const io = captureIo();
-      expect(await runCli(['score', '--input', path.join(dir, 'missing'), '--output', path.join(dir, 'out'), '--device', 'cpu'], io)).toBe(1);
+      expect(await runCli(['score', '--input', path.join(dir, 'missing'), '--output', path.join(dir, 'out'), '--device', 'cpu'], io)).toBe(3);
       expect(io.stderr).toHaveLength(1);
       expect(io.stderr[0]).toMatch(/^error \[INPUT_NOT_FOUND\]: input location .*missing does not exist or is empty/);
       expect(io.stdout).toEqual([]);
@@ -45,10 +47,39 @@ describe('runCli', () => {
     }
   });
 
-  it('refuses an unknown device before reading anything', async () => {
+  it('refuses an unknown device before reading anything (a usage error: exit 2)', async () => {
     const io = captureIo();
-    expect(await runCli(['score', '--input', '/nonexistent', '--output', '/nonexistent-out', '--device', 'tpu'], io)).toBe(1);
-    expect(io.stderr[0]).toBe('error [INVALID_ARGUMENT]: unknown device "tpu"; use one of: auto, cpu, cuda, webgpu');
+    expect(await runCli(['score', '--input', '/nonexistent', '--output', '/nonexistent-out', '--device', 'tpu'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/option '--device <device>' argument 'tpu' is invalid\. Allowed choices are auto, cpu, cuda, webgpu/);
+  });
+});
+
+describe('version and error rendering', () => {
+  it('prints the version with --version and exits 0', async () => {
+    const io = captureIo();
+    expect(await runCli(['--version'], io, '9.8.7')).toBe(0);
+    expect(io.stdout).toEqual(['9.8.7']);
+    // A subcommand's own --version (the model version of churn train) is not the program's.
+    const train = buildProgram(captureIo(), '9.8.7').commands.find((c) => c.name() === 'train')!;
+    expect(train.options.some((o) => o.long === '--version')).toBe(true);
+  });
+
+  it("leaves a command's own --version flag to the command (churn train --version)", async () => {
+    const io = captureIo();
+    const code = await runCli(['train', '--data', path.join(os.tmpdir(), 'churn-no-such-data'), '--out', path.join(os.tmpdir(), 'churn-no-such-model'), '--version', '2.0.0'], io, '9.8.7');
+    expect(code).toBe(3);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr[0]).toMatch(/^error \[INPUT_NOT_FOUND\]/);
+  });
+
+  it('suggests only the flags of the command that ran for the settings an error names', () => {
+    const program = buildProgram(captureIo());
+    const score = program.commands.find((c) => c.name() === 'score')!;
+    const synth = program.commands.find((c) => c.name() === 'synth')!;
+    const error = new ChurnError('CONTRACT_VIOLATION', 'too many bad rows', { settings: ['maxBadRowFraction', 'nonexistent'] });
+    expect(flagsFor(error.settings, score)).toEqual(['--max-bad-fraction']);
+    expect(renderError(error, score)).toBe('error [CONTRACT_VIOLATION]: too many bad rows (see --max-bad-fraction)');
+    expect(renderError(error, synth)).toBe('error [CONTRACT_VIOLATION]: too many bad rows');
   });
 });
 

@@ -6,30 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { onnx } from 'onnx-proto';
 import { parseBundleManifest } from '@churn/model-bundle';
-import { churn, REPO_ROOT } from './support/churn-cli';
-
-/** A scikit-learn-shaped logistic model: input "features" [N,4] -> "probabilities" [N,2]. */
-function sklearnLikeOnnx(weights: number[], bias: number): Uint8Array {
-  const f32 = (name: string, dims: number[], values: number[]) =>
-    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
-  const valueInfo = (name: string, dims: (number | string)[]) =>
-    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } });
-  // logits for [not churn, churn] = x @ W + b with W = [-w | w] / 2, so softmax's column 1 = sigmoid(w.x + b).
-  const w = weights.flatMap((v) => [-v / 2, v / 2]);
-  const graph = onnx.GraphProto.create({
-    name: 'sklearn_like',
-    initializer: [f32('W', [weights.length, 2], w), f32('B', [2], [-bias / 2, bias / 2])],
-    node: [
-      onnx.NodeProto.create({ opType: 'Gemm', input: ['features', 'W', 'B'], output: ['logits'] }),
-      onnx.NodeProto.create({ opType: 'Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }),
-    ],
-    input: [valueInfo('features', ['batch', weights.length])],
-    output: [valueInfo('probabilities', ['batch', 2])],
-  });
-  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
-}
+import { churn } from './support/churn-cli';
+import { bundleFormatExample, sklearnLikeOnnx } from './support/sklearn-like-model';
 
 describe('docs/bundle-format.md example', () => {
   let dir: string;
@@ -37,11 +16,8 @@ describe('docs/bundle-format.md example', () => {
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-doc-'));
-    const doc = await fs.readFile(path.join(REPO_ROOT, 'docs', 'bundle-format.md'), 'utf8');
-    const example = /## Complete example[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
-    expect(example).toBeDefined();
     spec = path.join(dir, 'spec.json');
-    await fs.writeFile(spec, example!);
+    await fs.writeFile(spec, await bundleFormatExample());
     await fs.writeFile(path.join(dir, 'model.onnx'), sklearnLikeOnnx([1.2, 0.8, -0.5, -0.3], -2));
   });
 
@@ -77,7 +53,7 @@ describe('docs/bundle-format.md example', () => {
     const wrong = path.join(dir, 'wrong-spec.json');
     await fs.writeFile(wrong, JSON.stringify(json));
     const run = await churn(['bundle', '--onnx', path.join(dir, 'model.onnx'), '--spec', wrong, '--out', path.join(dir, 'wrong-bundle')]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(7);
     expect(run.stderr).toMatch(/MODEL_MISMATCH/);
     expect(run.stderr).toMatch(/the graph has no input "X" \(inputs: features\)/);
     expect(run.stderr).toMatch(/output "probabilities" has 2 column\(s\) but the bundle reads column 2/);

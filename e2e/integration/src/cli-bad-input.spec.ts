@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeParquetTable } from '@churn/arrow-io';
+import { exitCodeOf, type ChurnErrorCode } from '@churn/errors';
 import { synthFileTable } from '@churn/synth-data';
 import { churn, DEFAULT_BUNDLE, successMarkers } from './support/churn-cli';
 
@@ -26,7 +27,10 @@ describe('churn score refuses bad input clearly', () => {
   async function expectRefused(args: string[], ...patterns: RegExp[]): Promise<string> {
     const output = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
     const run = await churn(['score', ...args, ...(args.includes('--output') ? [] : ['--output', output])]);
-    expect(run.code).toBe(1);
+    // The exit code is the one the error table gives the printed code.
+    const code = /^error \[([A-Z_]+)\]/m.exec(run.stderr)?.[1] as ChurnErrorCode | undefined;
+    expect(code).toBeDefined();
+    expect(run.code).toBe(exitCodeOf(code!));
     for (const pattern of patterns) expect(run.stderr).toMatch(pattern);
     expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(await successMarkers(output)).toEqual([]);
@@ -92,7 +96,9 @@ describe('churn score refuses bad input clearly', () => {
 
   it('an unknown --device', async () => {
     const root = await dataset('for-device', { 'part-00000.parquet': await fs.readFile(good) });
-    await expectRefused(['--input', root, '--device', 'tpu'], /INVALID_ARGUMENT/, /unknown device "tpu"; use one of: auto, cpu, cuda, webgpu/);
+    const run = await churn(['score', '--input', root, '--device', 'tpu', '--output', path.join(dir, 'out-device')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/option '--device <device>' argument 'tpu' is invalid\. Allowed choices are auto, cpu, cuda, webgpu/);
   });
 
   it('an invalid --as-of date', async () => {
@@ -105,7 +111,7 @@ describe('churn --help', () => {
   it('lists every command with a one-line description', async () => {
     const run = await churn(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['synth', 'train', 'bundle', 'score', 'demo', 'query']) {
+    for (const command of ['synth', 'train', 'bundle', 'profile', 'score', 'demo', 'query', 'report', 'evaluate']) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\b.*\\S`, 'm'));
     }
   });

@@ -92,27 +92,29 @@ describe('churn score with explanations', () => {
     expect(Number(check!['explained'])).toBeGreaterThan(0);
     expect(check!['policy_mismatch']).toBe(0);
     expect(Number(check!['max_gap'])).toBeLessThan(1e-3);
-    const manifest = JSON.parse(await fs.readFile(path.join(partition('logit'), '_manifest.json'), 'utf8')) as { explain: Record<string, unknown> };
-    expect(manifest.explain).toMatchObject({ policy: 'score>=0.5', space: 'logit', method: 'sampling', permutations: 8 });
+    const manifest = JSON.parse(await fs.readFile(path.join(partition('logit'), '_manifest.json'), 'utf8')) as { settings: { explain: Record<string, unknown> } };
+    expect(manifest.settings.explain).toMatchObject({ policy: 'score>=0.5', space: 'logit', method: 'sampling', permutations: 8, baseline: 'center' });
   });
 
-  it('writes no explanation columns with --explain none', async () => {
+  it('writes the same schema with --explain none, explanation columns null', async () => {
     const run = await churn(['score', '--input', data, '--output', path.join(dir, 'none'), '--device', 'cpu', '--explain', 'none']);
     expect(run.code).toBe(0);
     expect(run.summary!['rowsExplained']).toBe(0);
-    const columns = await duckdbRows(`DESCRIBE SELECT * FROM ${parts('none')}`);
-    expect(columns.map((c) => c['column_name'])).toEqual(['customer_id', 'as_of', 'score', 'risk_band', 'model_name', 'model_version', 'run_id', 'scored_at']);
+    const describe = async (out: string) => (await duckdbRows(`DESCRIBE SELECT * FROM ${parts(out)}`)).map((c) => `${String(c['column_name'])} ${String(c['column_type'])}`);
+    expect(await describe('none')).toEqual(await describe('default'));
+    const [nulls] = await duckdbRows(`SELECT count(*) FILTER (WHERE explained) AS explained, count(reason_1) AS reasons, count(contrib_plan) AS contributions FROM ${parts('none')}`);
+    expect(nulls).toEqual({ explained: 0, reasons: 0, contributions: 0 });
   });
 
   it('refuses an unknown explanation baseline, naming the choices', async () => {
     const run = await churn(['score', '--input', data, '--output', path.join(dir, 'bad-baseline'), '--explain-baseline', 'mode']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/unknown --explain-baseline "mode"; use one of: median, mean, center/);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/option '--explain-baseline <baseline>' argument 'mode' is invalid\. Allowed choices are median, mean, center/);
   });
 
   it('refuses an unknown policy with the accepted forms', async () => {
     const run = await churn(['score', '--input', data, '--output', path.join(dir, 'bad'), '--explain', 'band:critical']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/INVALID_ARGUMENT/);
     expect(run.stderr).toMatch(/critical/);
   });

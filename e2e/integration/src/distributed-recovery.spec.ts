@@ -4,31 +4,15 @@
  * here), and a Redis restart mid-run (a private redis-server on its own port, with an
  * append-only file so the restart keeps the queues). Each row lands exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runStatusSchema, type RunStatus } from '@churn/jobs';
 import { churn, freePort, startChurn, type ChurnProcess } from './support/churn-cli';
+import { startRedis, stopRedis } from './support/redis-server';
 
-/** A private redis-server that keeps its data across restarts (append-only file in `dir`). */
-function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
+const statusOf = (stdout: string): RunStatus => runStatusSchema.parse(JSON.parse(stdout.trim().split('\n').at(-1)!));
 
 async function countRows(output: string): Promise<{ n: number; d: number }> {
   const q = await churn(['query', 'SELECT count(*) AS n, count(DISTINCT customer_id) AS d FROM scores', '--scores', output, '--json']);
@@ -47,7 +31,7 @@ describe('distributed runs survive a killed worker and a Redis restart', () => {
     await fs.mkdir(path.join(dir, 'redis'));
     port = await freePort();
     redis = await startRedis(port, path.join(dir, 'redis'));
-    env = { REDIS_URL: `redis://127.0.0.1:${port}`, CHURN_QUEUE_PREFIX: 'recovery', CHURN_LOCK_DURATION_MS: '3000', CHURN_STALLED_INTERVAL_MS: '1000' };
+    env = { REDIS_URL: `redis://127.0.0.1:${port}`, CHURN_QUEUE_PREFIX: 'recovery', CHURN_LOCK_DURATION_MS: '3000', CHURN_STALLED_INTERVAL_MS: '1000', CHURN_ALLOWED_LOCATIONS: `file://${dir}/,file://${path.resolve(__dirname, '..', '..', '..', 'models')}/` };
     processes.push(startChurn(['producer'], env));
     await processes[0]!.waitFor('ready');
   });
@@ -72,9 +56,9 @@ describe('distributed runs survive a killed worker and a Redis restart', () => {
     processes.push(survivor);
     const run = await waiting;
     expect(run.code).toBe(0);
-    const result = run.summary!['result'] as Record<string, number>;
-    expect(result['rowsRead']).toBe(60000);
-    expect(await countRows(output)).toEqual({ n: result['rowsScored'], d: result['rowsScored'] });
+    const result = statusOf(run.stdout).summary!;
+    expect(result.rowsRead).toBe(60000);
+    expect(await countRows(output)).toEqual({ n: result.rowsScored, d: result.rowsScored });
   });
 
   it('reconnects producer and workers after Redis restarts mid-run, and commits', async () => {
@@ -84,15 +68,15 @@ describe('distributed runs survive a killed worker and a Redis restart', () => {
     const output = path.join(dir, 'restart-scores');
     const enqueued = await churn(['run', '--dataset', data, '--output', output, '--shard-rows', '5000'], { env });
     expect(enqueued.code).toBe(0);
-    await worker.waitFor('run churn-mlp-1.0.0_2026-09-02: starting', 30_000);
+    await worker.waitFor('_2026-09-02_', 30_000);
     await stopRedis(redis);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     redis = await startRedis(port, path.join(dir, 'redis'));
     const run = await churn(['run', '--dataset', data, '--output', output, '--shard-rows', '5000', '--wait', '--timeout', '100'], { env });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/already enqueued/);
-    const result = run.summary!['result'] as Record<string, number>;
-    expect(result['rowsRead']).toBe(60000);
-    expect(await countRows(output)).toEqual({ n: result['rowsScored'], d: result['rowsScored'] });
+    expect(run.stderr).toMatch(/attempt 1 is already (running|queued); nothing added/);
+    const result = statusOf(run.stdout).summary!;
+    expect(result.rowsRead).toBe(60000);
+    expect(await countRows(output)).toEqual({ n: result.rowsScored, d: result.rowsScored });
   });
 });

@@ -25,18 +25,9 @@ describe('queues on a real Redis', () => {
   });
 
   it('adds a shard once however often it is enqueued, and a worker receives valid data', async () => {
-    const runId = 'churn-mlp-1.0.0_2026-11-28';
-    const data = {
-      runId,
-      asOf: '2026-11-28',
-      model: 'file:///models/churn-mlp',
-      modelSha256: 'b'.repeat(64),
-      output: 'file:///scores',
-      scoredAt: new Date().toISOString(),
-      shard: { index: 0, file: 'file:///data/as_of=2026-11-28/part-00000.parquet', fileSize: 10, rowGroups: [0], firstRow: 0, rows: 5 },
-      settings: { device: 'cpu' as const },
-    };
-    await Promise.all([1, 2, 3].map(() => queue.add('shard', data, { jobId: jobIds.shard(runId, 0) })));
+    const runId = 'churn-mlp-1.0.0_2026-11-28_0123456789ab';
+    const data = { runId, attempt: 1, shard: { index: 0, file: 'file:///data/as_of=2026-11-28/part-00000.parquet', fileSize: 10, rowGroups: [0], firstRow: 0, rows: 5 } };
+    await Promise.all([1, 2, 3].map(() => queue.add('shard', data, { jobId: jobIds.shard(runId, 1, 0) })));
     expect(await queue.getJobCounts('waiting', 'active', 'completed')).toMatchObject({ waiting: 1 });
 
     const seen: string[] = [];
@@ -54,8 +45,8 @@ describe('queues on a real Redis', () => {
       worker.on('failed', (_job, error) => void worker.close().then(() => reject(error), reject));
     });
     await done;
-    expect(seen).toEqual([`${jobIds.shard(runId, 0)}:5`]);
-    const completed = await queue.getJob(jobIds.shard(runId, 0));
+    expect(seen).toEqual([`${jobIds.shard(runId, 1, 0)}:5`]);
+    const completed = await queue.getJob(jobIds.shard(runId, 1, 0));
     expect(completed?.returnvalue).toEqual({ rows: 5 });
   });
 });

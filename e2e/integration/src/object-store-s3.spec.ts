@@ -75,7 +75,7 @@ describe('object store over S3 (s3rver)', () => {
 
   describe('s3ConfigFromEnv', () => {
     it('uses path-style addressing for a custom endpoint', () => {
-      expect(s3ConfigFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4568', AWS_REGION: 'eu-west-1' })).toEqual({
+      expect(s3ConfigFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4568', AWS_REGION: 'eu-west-1' })).toMatchObject({
         region: 'eu-west-1',
         forcePathStyle: true,
         endpoint: 'http://127.0.0.1:4568',
@@ -83,8 +83,17 @@ describe('object store over S3 (s3rver)', () => {
     });
 
     it('defaults to AWS itself: virtual-hosted style, us-east-1 unless a region is set', () => {
-      expect(s3ConfigFromEnv({})).toEqual({ region: 'us-east-1', forcePathStyle: false });
-      expect(s3ConfigFromEnv({ AWS_DEFAULT_REGION: 'ap-south-1' })).toEqual({ region: 'ap-south-1', forcePathStyle: false });
+      const config = s3ConfigFromEnv({});
+      expect(config).toMatchObject({ region: 'us-east-1', forcePathStyle: false });
+      expect(config.endpoint).toBeUndefined();
+      expect(s3ConfigFromEnv({ AWS_DEFAULT_REGION: 'ap-south-1' })).toMatchObject({ region: 'ap-south-1', forcePathStyle: false });
+    });
+
+    it('bounds every request: connect, response and attempts, each configurable', async () => {
+      expect(s3ConfigFromEnv({})).toMatchObject({ maxAttempts: 3, requestHandler: { connectionTimeout: 5000, requestTimeout: 30_000, throwOnRequestTimeout: true } });
+      const env = { CHURN_CONNECT_TIMEOUT_MS: '1000', CHURN_S3_REQUEST_TIMEOUT_MS: '2000', CHURN_S3_MAX_ATTEMPTS: '1' };
+      expect(s3ConfigFromEnv(env)).toMatchObject({ maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
+      expect((await churnErrorOf(() => s3ConfigFromEnv({ CHURN_S3_MAX_ATTEMPTS: '0' }))).message).toBe('CHURN_S3_MAX_ATTEMPTS must be a positive whole number, got "0"');
     });
 
     it('prefers the S3-specific endpoint and honours AWS_S3_FORCE_PATH_STYLE', () => {
@@ -213,6 +222,27 @@ describe('object store over S3 (s3rver)', () => {
       await expect(store.delete(uri)).resolves.toBeUndefined();
     });
 
+    it('creates an object only when absent (a lease), and lists ETags', async () => {
+      const uri = `s3://${BUCKET}/lease/as_of=2026-01-01/model=m-1/_lease.json`;
+      expect(await store.putIfAbsent(uri, '{"holder":"a"}')).toBe(true);
+      expect(await store.putIfAbsent(uri, '{"holder":"b"}')).toBe(false);
+      expect(Buffer.from(await store.get(uri)).toString('utf8')).toBe('{"holder":"a"}');
+      const [listed] = await store.list(`s3://${BUCKET}/lease`);
+      expect(listed?.etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect((await store.head(uri))?.etag).toBe(listed?.etag);
+    });
+
+    it('copies an object server-side, keys with spaces and = included', async () => {
+      const from = `s3://${BUCKET}/mv/_temporary/run 1/part-00000.parquet.staged`;
+      const to = `s3://${BUCKET}/mv/as_of=2026-01-01/model=m-1/part-00000.parquet`;
+      await store.put(from, bytes);
+      await store.put(to, 'old');
+      await store.copy(from, to);
+      expect(Buffer.from(await store.get(to)).equals(Buffer.from(bytes))).toBe(true);
+      expect(await store.head(from)).toBeDefined();
+      expect(seen.some((r) => r.method === 'PUT' && r.path.endsWith('/part-00000.parquet'))).toBe(true);
+    });
+
     it('maps an unreachable endpoint to a retryable IO_ERROR', async () => {
       // A port on 127.0.0.1 that was just free: nothing listens there.
       const probe = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(dir, 'probe') });
@@ -222,6 +252,8 @@ describe('object store over S3 (s3rver)', () => {
       const error = await churnErrorOf(dead.get(`s3://${BUCKET}/x`));
       expect(error.code).toBe('IO_ERROR');
       expect(error.retryable).toBe(true);
+      expect(error.message).toContain(`cannot read s3://${BUCKET}/x at 127.0.0.1:${port}:`);
+      expect(error.details).toEqual({ uri: `s3://${BUCKET}/x`, endpoint: `127.0.0.1:${port}` });
     });
   });
 

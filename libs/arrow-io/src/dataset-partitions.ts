@@ -10,6 +10,15 @@ export interface DatasetPartition {
   files: ObjectInfo[];
 }
 
+/**
+ * Whether a path below a partition folder is data: Hadoop and Spark mark what is not data with
+ * a `_` or `.` prefix, on files (`_SUCCESS`, `.crc`) and on folders (`_temporary/` of an
+ * unfinished job, `.hive-staging/`), so any such segment excludes the file.
+ */
+export function isDataFile(relativePath: string): boolean {
+  return relativePath.split('/').every((segment) => segment.length > 0 && !segment.startsWith('_') && !segment.startsWith('.'));
+}
+
 /** Validates an as-of date string (a real calendar date in YYYY-MM-DD form). */
 export function parseAsOf(value: string): string {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
@@ -26,7 +35,7 @@ export async function listAsOfDates(store: ObjectStore, datasetUri: string): Pro
   const dates = new Set<string>();
   for (const o of objects) {
     const m = PARTITION.exec(o.uri);
-    if (m?.[1] && o.uri.endsWith('.parquet')) dates.add(m[1]);
+    if (m?.[1] && o.uri.endsWith('.parquet') && isDataFile(o.uri.slice(m.index + m[0].length))) dates.add(m[1]);
   }
   return [...dates].sort();
 }
@@ -42,7 +51,7 @@ export async function resolvePartition(store: ObjectStore, datasetUri: string, a
   let partitionUri: string;
   if (inline?.[1]) {
     if (date && date !== inline[1]) {
-      throw new ChurnError('INVALID_ARGUMENT', `--as-of ${date} contradicts the partition in ${datasetUri}`);
+      throw new ChurnError('INVALID_ARGUMENT', `the as-of date ${date} contradicts the partition in ${datasetUri}`, { details: { asOf: date, uri: datasetUri }, settings: ['asOf'] });
     }
     date = inline[1];
     partitionUri = root;
@@ -63,10 +72,11 @@ export async function resolvePartition(store: ObjectStore, datasetUri: string, a
     }
     partitionUri = joinUri(root, `as_of=${date}`);
   }
-  const files = (await store.list(`${partitionUri}/`)).filter((o) => o.uri.endsWith('.parquet') && !/\/[._][^/]*$/.test(o.uri));
+  const files = (await store.list(`${partitionUri}/`)).filter((o) => o.uri.endsWith('.parquet') && isDataFile(o.uri.slice(partitionUri.length + 1)));
   if (files.length === 0) {
-    throw new ChurnError('INPUT_NOT_FOUND', `partition ${partitionUri} has no .parquet files; check --input and --as-of (available dates: ${(await listAsOfDates(store, root)).join(', ') || 'none'})`, {
+    throw new ChurnError('INPUT_NOT_FOUND', `partition ${partitionUri} has no .parquet files; check the dataset location and the as-of date (available dates: ${(await listAsOfDates(store, root)).join(', ') || 'none'})`, {
       details: { uri: partitionUri },
+      settings: ['asOf'],
     });
   }
   const empty = files.filter((f) => f.size === 0);

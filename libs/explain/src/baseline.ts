@@ -1,5 +1,6 @@
 import { ChurnError } from '@churn/errors';
-import type { BundleManifest } from '@churn/model-bundle';
+import { finishValue } from '@churn/feature-transforms';
+import type { BaselineKind, BundleManifest } from '@churn/model-bundle';
 
 /**
  * The explanation baseline in model input space: per feature, the reference profile's median (or
@@ -12,9 +13,14 @@ import type { BundleManifest } from '@churn/model-bundle';
  *
  * `center` uses each feature's standardisation center instead (zeros in model space).
  *
+ * `explicit` uses the bundle's `explain.baseline` values (`values`: one row; `background`: a
+ * sample, one row each, row-major), given like a customer's feature values and put through the
+ * feature's fill, clip, log1p and standardisation; `null` is a missing value.
+ *
  * @throws ChurnError INVALID_BUNDLE when the bundle has no reference profile for a feature.
  */
-export function baselineVector(manifest: BundleManifest, kind: 'median' | 'mean' | 'center' = 'median'): Float32Array {
+export function baselineVector(manifest: BundleManifest, kind: BaselineKind | 'explicit' = 'median'): Float32Array {
+  if (kind === 'explicit') return explicitBaseline(manifest);
   // (center - center) / scale: the standardisation centers need no reference profile.
   if (kind === 'center') return new Float32Array(manifest.features.length);
   const profiles = manifest.reference?.features;
@@ -31,6 +37,27 @@ export function baselineVector(manifest: BundleManifest, kind: 'median' | 'mean'
       });
     }
     out[f] = (profile[kind] - feature.center) / feature.scale;
+  });
+  return out;
+}
+
+function explicitBaseline(manifest: BundleManifest): Float32Array {
+  const spec = manifest.explain.baseline;
+  const where = `bundle ${manifest.name}-${manifest.version}`;
+  if (typeof spec !== 'object') {
+    throw new ChurnError('INVALID_ARGUMENT', `${where} has no explicit baseline values (its explain.baseline is "${spec}"); choose median, mean or center`, { settings: ['explainBaseline'] });
+  }
+  const rows = spec.values ? [spec.values] : (spec.background ?? []);
+  const width = manifest.features.length;
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((row, r) => {
+    manifest.features.forEach((feature, f) => {
+      const value = row[feature.id];
+      if (value === undefined) {
+        throw new ChurnError('INVALID_BUNDLE', `${where}: explain.baseline gives no value for feature "${feature.id}"; add one (null for a missing value)`, { details: { feature: feature.id } });
+      }
+      out[r * width + f] = finishValue(feature, value ?? Number.NaN);
+    });
   });
   return out;
 }

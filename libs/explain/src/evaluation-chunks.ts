@@ -1,5 +1,5 @@
 import { ChurnError } from '@churn/errors';
-import type { ModelEvaluator } from './explain-types';
+import type { ModelEvaluator, ModelOutput } from './explain-types';
 
 /**
  * One explanation method's perturbed rows, seen per explained row ("customer"). A customer's
@@ -12,7 +12,7 @@ export interface PerturbationPlan {
   /** Writes customer `row`'s perturbed rows into `out` from element offset `at` (row-major); returns the rows written. */
   build(row: number, out: Float32Array, at: number): number;
   /** Folds customer `row`'s model outputs, from `values[from]` on, into its contributions; returns the values consumed. `baseline` is f(baseline). */
-  fold(row: number, values: Float32Array, from: number, baseline: number): number;
+  fold(row: number, values: ModelOutput, from: number, baseline: number): number;
 }
 
 export interface ChunkRun {
@@ -69,7 +69,7 @@ export async function runInChunks(
 
   let evaluations = 0;
   let evaluateCalls = 0;
-  const evaluate = async (chunk: Chunk): Promise<Float32Array> => {
+  const evaluate = async (chunk: Chunk): Promise<ModelOutput> => {
     // Customers with no evaluations (every player at the baseline) can leave a chunk empty.
     if (chunk.rows === 0) return NO_VALUES;
     evaluations += chunk.rows;

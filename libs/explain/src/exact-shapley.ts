@@ -1,6 +1,6 @@
 import { ChurnError } from '@churn/errors';
 import type { PerturbationPlan } from './evaluation-chunks';
-import { MAX_EXACT_PLAYERS } from './explain-types';
+import { MAX_EXACT_PLAYERS, type ModelOutput } from './explain-types';
 import { logit } from './output-space';
 import { differingPlayers, type PlayerLayout } from './players';
 
@@ -8,13 +8,15 @@ export interface ExactPlanInput {
   layout: PlayerLayout;
   width: number;
   features: Float32Array;
-  scores: Float32Array;
+  scores: ModelOutput;
   baseline: Float32Array;
   logitSpace: boolean;
   /** rows x players, written by fold. */
   contributions: Float32Array;
   /** Most players allowed (default MAX_EXACT_PLAYERS). */
   maxPlayers?: number;
+  /** The most players that differ from the baseline in any row, when known (sizes the buffers). */
+  maxActive?: number;
 }
 
 /** Refuses player counts whose 2^P coalitions per row would be unaffordable. */
@@ -79,7 +81,7 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
   const phi = new Float64Array(P);
 
   return {
-    maxRowsPerCustomer: Math.max(0, (1 << P) - 2),
+    maxRowsPerCustomer: Math.max(0, (1 << Math.min(P, input.maxActive ?? P)) - 2),
     build(row, out, at) {
       const x = row * width;
       const n = differingPlayers(layout, features, x, baseline, active);

@@ -94,7 +94,7 @@ describe('explainRows: determinism and batching', () => {
         await explainRows(
           evaluatorOf(c.model, 9),
           { features: twice, rows: 2, scores: Float32Array.of(c.scores[0]!, c.scores[0]!), rowKeys: Uint32Array.from(keys), players: c.players, baseline: c.baseline },
-          { method: 'sampling', space: 'probability', permutations: 1, seed: 1 },
+          { method: 'sampling', space: 'probability', permutations: 1, seed: 1, refine: false },
         )
       ).contributions;
     const same = await run([5, 5]);

@@ -1,4 +1,9 @@
+import type { ExplainMethodName } from '@churn/model-bundle';
 import type { Player } from './players';
+import type { TreeEnsemble } from './tree-ensemble';
+
+/** What an evaluator returns: P(churn) per row (a JS model may keep float64). */
+export type ModelOutput = Float32Array | Float64Array;
 
 /**
  * Scores rows of a row-major float32 matrix (model input space, `featureCount` wide) and returns
@@ -7,11 +12,20 @@ import type { Player } from './players';
  */
 export interface ModelEvaluator {
   readonly featureCount: number;
-  evaluate(matrix: Float32Array, rows: number): Promise<Float32Array>;
+  evaluate(matrix: Float32Array, rows: number): Promise<ModelOutput>;
+  /**
+   * The model's structure when it is a tree ensemble (read from its ONNX graph), which the
+   * `tree` method explains exactly without evaluating perturbed rows.
+   */
+  readonly trees?: TreeEnsemble;
 }
 
-/** `linear`: closed form for models linear in logit space; `exact`: all coalitions; `sampling`: permutation Shapley. */
-export type ExplainMethod = 'linear' | 'exact' | 'sampling';
+/**
+ * `auto`: the best method that supports the model (`tree` for tree ensembles, else `sampling`);
+ * `tree`: TreeSHAP; `linear`: closed form for models linear in logit space; `exact`: all
+ * coalitions; `sampling`: permutation Shapley. See method-registry.ts.
+ */
+export type ExplainMethod = ExplainMethodName;
 
 /** The space contributions are reported in: probability points, or log-odds. */
 export type ExplainSpace = 'probability' | 'logit';
@@ -22,6 +36,11 @@ export interface ExplainOptions {
   /** Sampling: number of antithetic permutation PAIRS (a permutation and its reverse). */
   permutations: number;
   seed: number;
+  /**
+   * Sampling: refine rows whose first reason is a close call (exact, or more pairs) and compute
+   * rows exactly where that costs no more than sampling (default true; see adaptive-sampling.ts).
+   */
+  refine?: boolean;
   /** Model evaluations per evaluate() call: at least this many (default 65_536) except for the last chunk. */
   minBatchEvaluations?: number;
   /**
@@ -36,12 +55,15 @@ export interface ExplainInput {
   features: Float32Array;
   rows: number;
   /** f(x) for each row as already computed by scoring (not re-evaluated). */
-  scores: Float32Array;
+  scores: ModelOutput;
   /** Per-row random keys (e.g. `rowKey(customerId)`) so results do not depend on sharding. */
   rowKeys: Uint32Array;
   /** The Shapley players; together they must cover every model feature exactly once. */
   players: readonly Player[];
-  /** Model-space baseline (`baselineVector`), featureCount long. */
+  /**
+   * Model-space baseline (`baselineVector`): one row (featureCount long), or several (a
+   * background sample, row-major), whose explanations are averaged.
+   */
   baseline: Float32Array;
 }
 
@@ -61,6 +83,13 @@ export interface ExplainResult {
    * the wrong method for it.
    */
   linearResidual?: number;
+  /**
+   * `tree` only: the largest gap, in the link's space, between the trees' margin differences and
+   * the model's scores before it was spread over the players (float noise; see tree-shap.ts).
+   */
+  treeResidual?: number;
+  /** The method that ran (what `auto` resolved to). */
+  method: Exclude<ExplainMethod, 'auto'>;
 }
 
 /** Default for `ExplainOptions.minBatchEvaluations`: the batch size ONNX Runtime is measured at. */

@@ -1,6 +1,6 @@
 export { explainRows } from './explain-rows';
 export { DEFAULT_MIN_BATCH_EVALUATIONS, MAX_EXACT_PLAYERS } from './explain-types';
-export type { ModelEvaluator, ExplainMethod, ExplainSpace, ExplainOptions, ExplainInput, ExplainResult } from './explain-types';
+export type { ModelEvaluator, ModelOutput, ExplainMethod, ExplainSpace, ExplainOptions, ExplainInput, ExplainResult } from './explain-types';
 export { playersOf } from './players';
 export type { Player } from './players';
 export { baselineVector } from './baseline';
@@ -9,3 +9,8 @@ export { parsePolicy, selectRows, topPercentThreshold } from './explain-policy';
 export type { ExplainPolicy } from './explain-policy';
 export { topReasons, renderReason, DEFAULT_REASON_COUNT } from './reason-codes';
 export { rowKey, rowKeysOf } from './row-keys';
+export { EXPLANATION_METHODS, resolveExplanationMethod } from './method-registry';
+export type { ExplanationMethod, MethodRun, MethodResult } from './explain-method';
+export { TREE_NODE_MODES, treeMargin, treeProbability, goesTrue, checkTreeEnsemble } from './tree-ensemble';
+export type { TreeEnsemble, TreeLink, TreeNodeMode } from './tree-ensemble';
+export { TreeShap } from './tree-shap';

@@ -1,12 +1,12 @@
 import { ChurnError } from '@churn/errors';
-import type { ModelEvaluator } from './explain-types';
+import type { ModelEvaluator, ModelOutput } from './explain-types';
 import { logit } from './output-space';
 import type { PlayerLayout } from './players';
 
 export interface LinearInput {
   layout: PlayerLayout;
   features: Float32Array;
-  scores: Float32Array;
+  scores: ModelOutput;
   rows: number;
   baseline: Float32Array;
   logitSpace: boolean;

@@ -40,7 +40,12 @@ export function topReasons(contributions: Float32Array, rows: number, players: r
 
 function trimNumber(value: number, decimals: number): string {
   const text = value.toFixed(decimals);
-  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  let end = text.length;
+  if (text.includes('.')) {
+    while (text.charCodeAt(end - 1) === 48) end--;
+    if (text.charCodeAt(end - 1) === 46) end--;
+  }
+  const trimmed = end === text.length ? text : text.slice(0, end);
   return trimmed === '-0' ? '0' : trimmed;
 }
 
@@ -70,20 +75,48 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?\}/g;
  * fail a shard. Unknown formats render the value plainly.
  */
 export function renderReason(template: string, lookup: (name: string) => number | string | null | undefined): string {
-  return template.replace(PLACEHOLDER, (_match, name: string, format: string | undefined) => {
-    let value: number | string | null | undefined;
-    try {
-      value = lookup(name);
-    } catch {
-      return '?';
-    }
-    if (value === null || value === undefined) return '?';
-    if (format === 'pct' || format === 'int') {
-      const number = asNumber(value);
-      if (number === undefined) return '?';
-      return format === 'pct' ? formatPercent(number) : trimNumber(Math.round(number), 0);
-    }
-    if (typeof value === 'string') return value;
-    return Number.isFinite(value) ? formatNumber(value) : '?';
-  });
+  const parts = compiled(template);
+  let out = parts[0] as string;
+  for (let k = 1; k < parts.length; k += 2) out += renderPlaceholder(parts[k] as Placeholder, lookup) + (parts[k + 1] as string);
+  return out;
+}
+
+interface Placeholder {
+  name: string;
+  format: string | undefined;
+}
+
+/** A template split once into text, placeholder, text, ... (reason texts render per explained row). */
+const templates = new Map<string, readonly (string | Placeholder)[]>();
+
+function compiled(template: string): readonly (string | Placeholder)[] {
+  let parts = templates.get(template);
+  if (parts) return parts;
+  const list: (string | Placeholder)[] = [];
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    list.push(template.slice(last, m.index), { name: m[1]!, format: m[2] });
+    last = m.index + m[0].length;
+  }
+  list.push(template.slice(last));
+  parts = list;
+  if (templates.size < 10_000) templates.set(template, parts);
+  return parts;
+}
+
+function renderPlaceholder({ name, format }: Placeholder, lookup: (name: string) => number | string | null | undefined): string {
+  let value: number | string | null | undefined;
+  try {
+    value = lookup(name);
+  } catch {
+    return '?';
+  }
+  if (value === null || value === undefined) return '?';
+  if (format === 'pct' || format === 'int') {
+    const number = asNumber(value);
+    if (number === undefined) return '?';
+    return format === 'pct' ? formatPercent(number) : trimNumber(Math.round(number), 0);
+  }
+  if (typeof value === 'string') return value;
+  return Number.isFinite(value) ? formatNumber(value) : '?';
 }

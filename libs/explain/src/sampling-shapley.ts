@@ -1,3 +1,4 @@
+import type { ModelOutput } from './explain-types';
 import { ChurnError } from '@churn/errors';
 import type { PerturbationPlan } from './evaluation-chunks';
 import { logit } from './output-space';
@@ -8,7 +9,7 @@ export interface SamplingPlanInput {
   layout: PlayerLayout;
   width: number;
   features: Float32Array;
-  scores: Float32Array;
+  scores: ModelOutput;
   rowKeys: Uint32Array;
   baseline: Float32Array;
   logitSpace: boolean;
@@ -17,6 +18,8 @@ export interface SamplingPlanInput {
   seed: number;
   /** rows x players, written by fold. */
   contributions: Float32Array;
+  /** When given (rows x players), fold writes each contribution's standard error across the pairs. */
+  standardErrors?: Float32Array;
 }
 
 /**
@@ -43,6 +46,9 @@ export function samplingPlan(input: SamplingPlanInput): PerturbationPlan {
   const perm = new Int32Array(P);
   const work = new Float32Array(width);
   const phi = new Float64Array(P);
+  const { standardErrors } = input;
+  const pairPhi = standardErrors ? new Float64Array(P) : undefined;
+  const squares = standardErrors ? new Float64Array(P) : undefined;
 
   // mulberry32, inline: a closure over one number, no allocation per draw.
   let state = 0;
@@ -94,24 +100,42 @@ export function samplingPlan(input: SamplingPlanInput): PerturbationPlan {
       const n = startRow(row);
       const first = from;
       phi.fill(0);
+      squares?.fill(0);
       for (let k = 0; n > 0 && k < pairs; k++) {
         shuffle(n);
+        pairPhi?.fill(0);
+        const target = pairPhi ?? phi;
         for (let direction = 0; direction < 2; direction++) {
           let previous = gb;
           for (let step = 0; step < n - 1; step++) {
             const v = values[from++]!;
             const g = logitSpace ? logit(v) : v;
             const p = perm[direction === 0 ? step : n - 1 - step]!;
-            phi[p] = phi[p]! + g - previous;
+            target[p] = target[p]! + g - previous;
             previous = g;
           }
           const last = perm[direction === 0 ? n - 1 : 0]!;
-          phi[last] = phi[last]! + gx - previous;
+          target[last] = target[last]! + gx - previous;
+        }
+        if (pairPhi && squares) {
+          for (let q = 0; q < n; q++) {
+            const p = perm[q]!;
+            phi[p] = phi[p]! + pairPhi[p]!;
+            squares[p] = squares[p]! + pairPhi[p]! * pairPhi[p]!;
+          }
         }
       }
       const base = row * P;
       const scale = 1 / (2 * pairs);
       for (let p = 0; p < P; p++) contributions[base + p] = phi[p]! * scale;
+      if (standardErrors && squares) {
+        // Each pair's estimate is pairPhi / 2; the mean's standard error is sd / sqrt(pairs).
+        for (let p = 0; p < P; p++) {
+          const mean = phi[p]! / pairs;
+          const variance = pairs > 1 ? Math.max(squares[p]! / pairs - mean * mean, 0) * (pairs / (pairs - 1)) : mean * mean;
+          standardErrors[base + p] = Math.sqrt(variance / pairs) / 2;
+        }
+      }
       return from - first;
     },
   };

@@ -34,10 +34,23 @@ export function arrowTypeMatches(type: DataType, expected: ContractType): boolea
   }
 }
 
-function isValid(chunk: Data, i: number): boolean {
+/**
+ * A chunk's validity bitmap when it has nulls, else undefined: read once per chunk, since
+ * Arrow's `nullCount` getter is not free (it checks the type each call).
+ */
+export function validityOf(chunk: Data): Uint8Array | undefined {
+  return chunk.nullBitmap && chunk.nullBitmap.length > 0 && chunk.nullCount > 0 ? chunk.nullBitmap : undefined;
+}
+
+/** Whether bit `bit` of an Arrow bitmap is set (validity: the row is not null). */
+export function bitSet(bits: Uint8Array, bit: number): boolean {
+  return ((bits[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+}
+
+/** Whether row `i` of a chunk is valid (one lookup; loops hoist `validityOf` instead). */
+export function isValid(chunk: Data, i: number): boolean {
   if (!chunk.nullBitmap || chunk.nullCount === 0) return true;
-  const bit = chunk.offset + i;
-  return ((chunk.nullBitmap[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+  return bitSet(chunk.nullBitmap, chunk.offset + i);
 }
 
 /**
@@ -57,10 +70,7 @@ export function numericColumn(vector: Vector): NumericColumn {
     const type = chunk.type as DataType;
     if (DataType.isBool(type)) {
       const bits = src as Uint8Array;
-      for (let i = 0; i < len; i++) {
-        const bit = chunk.offset + i;
-        values[base + i] = (bits[bit >> 3]! & (1 << (bit & 7))) !== 0 ? 1 : 0;
-      }
+      for (let i = 0; i < len; i++) values[base + i] = bitSet(bits, chunk.offset + i) ? 1 : 0;
     } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
       // Arrow slices value buffers to the chunk (only bit-packed buffers keep `offset`).
       for (let i = 0; i < len; i++) values[base + i] = Number(src[i]!);
@@ -71,9 +81,11 @@ export function numericColumn(vector: Vector): NumericColumn {
       const typed = src as ArrayLike<number>;
       for (let i = 0; i < len; i++) values[base + i] = typed[i]!;
     }
-    if (chunk.nullCount > 0) {
+    const valid = validityOf(chunk);
+    if (valid) {
+      const off = chunk.offset;
       for (let i = 0; i < len; i++) {
-        if (!isValid(chunk, i)) {
+        if (!bitSet(valid, off + i)) {
           isNull[base + i] = 1;
           values[base + i] = Number.NaN;
           nullCount++;
@@ -86,7 +98,7 @@ export function numericColumn(vector: Vector): NumericColumn {
 }
 
 /** Byte location of a string value: its buffer and [start, end), or undefined for null. */
-interface Utf8Slot {
+export interface Utf8Slot {
   bytes: Uint8Array;
   start: number;
   end: number;
@@ -96,7 +108,7 @@ interface Utf8Slot {
  * Resolves row `i` of a Utf8 or Dictionary<_, Utf8> chunk to the bytes of its value, without
  * decoding a string. Returns undefined for null, and null when the encoding is not supported.
  */
-function utf8Slot(chunk: Data, i: number): Utf8Slot | undefined | null {
+export function utf8Slot(chunk: Data, i: number): Utf8Slot | undefined | null {
   // Arrow JS slices offset and key buffers to the chunk; only validity bitmaps keep `offset`.
   if (!isValid(chunk, i)) return undefined;
   let target = chunk;
@@ -148,7 +160,6 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
   };
   const byHash = new Map<number, number>();
   const categoryBytes: Uint8Array[] = [];
-  const categoryHashes: number[] = [];
   let base = 0;
   for (const chunk of vector.data as Data[]) {
     const len = chunk.length;
@@ -164,35 +175,54 @@ export function categoricalColumn(vector: Vector): CategoricalColumn {
         }
       }
       const keys = chunk.values as ArrayLike<number>;
-      for (let i = 0; i < len; i++) codes[base + i] = isValid(chunk, i) ? remap[Number(keys[i])]! : -1;
+      const valid = validityOf(chunk);
+      const off = chunk.offset;
+      if (!valid) for (let i = 0; i < len; i++) codes[base + i] = remap[Number(keys[i])]!;
+      else for (let i = 0; i < len; i++) codes[base + i] = bitSet(valid, off + i) ? remap[Number(keys[i])]! : -1;
     } else if (DataType.isUtf8(chunk.type) && chunk.valueOffsets) {
-      // Categories repeat: find a row's code by hashing its bytes, decoding only new values.
+      // Categories repeat. While there are few (status, plan), a row's code is found by comparing
+      // its bytes with the known categories of the same length; with many, by a hash of its bytes.
+      // Only new values are decoded.
       const offsets = chunk.valueOffsets as Int32Array;
       const bytes = chunk.values as Uint8Array;
       const slot: Utf8Slot = { bytes, start: 0, end: 0 };
+      const valid = validityOf(chunk);
+      const off = chunk.offset;
       for (let i = 0; i < len; i++) {
-        if (chunk.nullCount > 0 && !isValid(chunk, i)) {
+        if (valid && !bitSet(valid, off + i)) {
           codes[base + i] = -1;
           continue;
         }
         const start = offsets[i]!;
         const end = offsets[i + 1]!;
-        let h = 0x811c9dc5;
-        for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-        slot.start = start;
-        slot.end = end;
-        // Few categories (status, plan): a linear scan of their hashes beats a Map lookup.
+        const length = end - start;
         let code = -1;
-        if (categoryHashes.length <= 32) {
-          for (let c = 0; c < categoryHashes.length; c++) if (categoryHashes[c] === h) { code = c; break; }
+        if (categories.length <= 32) {
+          for (let c = 0; c < categoryBytes.length; c++) {
+            const known = categoryBytes[c];
+            if (known === undefined || known.length !== length) continue;
+            let k = 0;
+            while (k < length && known[k] === bytes[start + k]) k++;
+            if (k === length) {
+              code = c;
+              break;
+            }
+          }
+          if (code === -1) {
+            slot.start = start;
+            slot.end = end;
+            code = codeOf(decodeUtf8(slot));
+            if (categoryBytes[code] === undefined) categoryBytes[code] = bytes.slice(start, end);
+          }
         } else {
+          let h = 0x811c9dc5;
+          for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+          slot.start = start;
+          slot.end = end;
           code = byHash.get(h & 0x3fffffff) ?? -1;
-        }
-        if (code === -1 || categoryHashes[code] !== h || !sameBytes(categoryBytes[code]!, slot)) {
-          code = codeOf(decodeUtf8(slot));
-          if (categoryBytes[code] === undefined) {
-            categoryBytes[code] = bytes.slice(start, end);
-            categoryHashes[code] = h;
+          if (code === -1 || categoryBytes[code] === undefined || !sameBytes(categoryBytes[code]!, slot)) {
+            code = codeOf(decodeUtf8(slot));
+            if (categoryBytes[code] === undefined) categoryBytes[code] = bytes.slice(start, end);
             if (!byHash.has(h & 0x3fffffff)) byHash.set(h & 0x3fffffff, code);
           }
         }
@@ -232,8 +262,10 @@ export function duplicateRows(vector: Vector): Map<number, number> | undefined {
       const bytes = chunk.values as Uint8Array;
       let b = buffers.indexOf(bytes);
       if (b < 0) b = buffers.push(bytes) - 1;
+      const valid = validityOf(chunk);
+      const off = chunk.offset;
       for (let i = 0; i < chunk.length; i++, row++) {
-        if (chunk.nullCount > 0 && !isValid(chunk, i)) {
+        if (valid && !bitSet(valid, off + i)) {
           bufferOf[row] = -1;
           continue;
         }
@@ -298,7 +330,7 @@ export function duplicateRows(vector: Vector): Map<number, number> | undefined {
 }
 
 /** Chunk index and chunk-local row of each of `rows` (ascending rows walk forward). */
-function locateRows(chunks: readonly Data[], rows: ArrayLike<number>): { chunkOf: Int32Array; local: Int32Array } {
+export function locateRows(chunks: readonly Data[], rows: ArrayLike<number>): { chunkOf: Int32Array; local: Int32Array } {
   const starts = new Float64Array(chunks.length + 1);
   chunks.forEach((c, k) => (starts[k + 1] = starts[k]! + c.length));
   const n = rows.length;
@@ -327,6 +359,7 @@ export function takeStrings(vector: Vector, rows: ArrayLike<number>, categorical
   }
   const n = rows.length;
   const { chunkOf, local } = locateRows(chunks, rows);
+  if (chunks.every((c) => DataType.isUtf8(c.type) && c.valueOffsets)) return takePlainStrings(chunks, chunkOf, local);
   const slots = new Array<Utf8Slot | undefined>(n);
   const outOffsets = new Int32Array(n + 1);
   let size = 0;
@@ -346,6 +379,51 @@ export function takeStrings(vector: Vector, rows: ArrayLike<number>, categorical
       data.set(slot.bytes.subarray(slot.start, slot.end), outOffsets[i]!);
       if (nullBitmap) nullBitmap[i >> 3]! |= 1 << (i & 7);
     }
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, valueOffsets: outOffsets, data, nullBitmap, nullCount }));
+}
+
+/** takeStrings for plain Utf8 chunks (ids): offsets read in place, no per-row object. */
+function takePlainStrings(chunks: readonly Data[], chunkOf: Int32Array, local: Int32Array): Vector<Utf8> {
+  const n = chunkOf.length;
+  const offsetsOf = chunks.map((c) => c.valueOffsets as Int32Array);
+  const bytesOf = chunks.map((c) => c.values as Uint8Array);
+  const validOf = chunks.map(validityOf);
+  const offsetOf = chunks.map((c) => c.offset);
+  const outOffsets = new Int32Array(n + 1);
+  let size = 0;
+  let nullCount = 0;
+  const isNull = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = chunkOf[i]!;
+    const j = local[i]!;
+    const valid = validOf[c];
+    if (valid && !bitSet(valid, offsetOf[c]! + j)) {
+      isNull[i] = 1;
+      nullCount++;
+    } else {
+      const offsets = offsetsOf[c]!;
+      size += offsets[j + 1]! - offsets[j]!;
+    }
+    outOffsets[i + 1] = size;
+  }
+  const data = new Uint8Array(size);
+  for (let i = 0; i < n; i++) {
+    if (isNull[i]) continue;
+    const c = chunkOf[i]!;
+    const j = local[i]!;
+    const offsets = offsetsOf[c]!;
+    const start = offsets[j]!;
+    const end = offsets[j + 1]!;
+    const bytes = bytesOf[c]!;
+    let o = outOffsets[i]!;
+    // Ids are short: a byte loop beats a subarray + set per row.
+    for (let k = start; k < end; k++) data[o++] = bytes[k]!;
+  }
+  let nullBitmap: Uint8Array | undefined;
+  if (nullCount > 0) {
+    nullBitmap = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (!isNull[i]) nullBitmap[i >> 3]! |= 1 << (i & 7);
   }
   return makeVector(makeData({ type: new Utf8(), length: n, valueOffsets: outOffsets, data, nullBitmap, nullCount }));
 }

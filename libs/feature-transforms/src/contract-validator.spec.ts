@@ -2,7 +2,7 @@ import { Bool, Dictionary, Field, Float64, Int32, Int64, Schema, Table, Utf8, ve
 import { ChurnError } from '@churn/errors';
 import { eligibilitySchema, inputContractSchema, type BundleManifestInput, type InputContract } from '@churn/model-bundle';
 import { ColumnCache } from './column-cache';
-import { missingColumns, validateContract } from './contract-validator';
+import { missingColumns, validateContract, type ContractIssues } from './contract-validator';
 import { describeEligibility, eligibleMask } from './eligibility';
 
 const dictType = () => new Dictionary(new Utf8(), new Int32());
@@ -15,8 +15,9 @@ function contractOf(input: BundleManifestInput['inputContract']): InputContract 
   return inputContractSchema.parse(input);
 }
 
-function sortedEntries<V>(map: Map<number, V> | Map<string, V>): [unknown, V][] {
-  return [...(map as Map<unknown, V>).entries()].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+/** [row, code, detail] of every bad row, by row. */
+function details(issues: ContractIssues): [number, string, string][] {
+  return [...issues.badRows.entries()].sort((a, b) => a[0] - b[0]).map(([row, issue]) => [row, issue.code, issue.detail]);
 }
 
 describe('validateContract', () => {
@@ -60,14 +61,13 @@ describe('validateContract', () => {
       ],
     });
     const issues = validateContract(columns, contract);
-    expect(sortedEntries(issues.badRows)).toEqual([
-      [1, 'seats: null in a required column'],
-      [3, 'seats: null in a required column'],
+    expect(details(issues)).toEqual([
+      [1, 'null_required', 'seats: null in a required column'],
+      [3, 'null_required', 'seats: null in a required column'],
     ]);
-    expect(Object.fromEntries(issues.counts)).toEqual({
-      'seats: null in a required column': 2,
-      'region: null in a required column': 1,
-    });
+    // One primary code per row: row 1's region null is not counted again.
+    expect(Object.fromEntries(issues.counts)).toEqual({ null_required: 2 });
+    expect(Object.fromEntries(issues.byColumn)).toEqual({ 'seats: null_required': 2 });
   });
 
   it('reports NaN, infinities and range breaks with the value and the bound', () => {
@@ -77,19 +77,14 @@ describe('validateContract', () => {
     });
     const contract = contractOf({ idColumn: 'customer_id', columns: [{ name: 'customer_id', type: 'string' }, { name: 'ratio', type: 'number', min: 0, max: 1 }] });
     const issues = validateContract(columns, contract);
-    expect(sortedEntries(issues.badRows)).toEqual([
-      [1, 'ratio: NaN is not a valid value'],
-      [2, 'ratio: Infinity is not a valid value'],
-      [3, 'ratio: -Infinity is not a valid value'],
-      [4, 'ratio: -0.25 is below the minimum 0'],
-      [5, 'ratio: 1.5 is above the maximum 1'],
+    expect(details(issues)).toEqual([
+      [1, 'not_finite', 'ratio: NaN is not a valid value'],
+      [2, 'not_finite', 'ratio: Infinity is not a valid value'],
+      [3, 'not_finite', 'ratio: -Infinity is not a valid value'],
+      [4, 'below_min', 'ratio: -0.25 is below the minimum 0'],
+      [5, 'above_max', 'ratio: 1.5 is above the maximum 1'],
     ]);
-    expect(Object.fromEntries(issues.counts)).toEqual({
-      'ratio: NaN': 1,
-      'ratio: infinite value': 2,
-      'ratio: below minimum 0': 1,
-      'ratio: above maximum 1': 1,
-    });
+    expect(Object.fromEntries(issues.counts)).toEqual({ not_finite: 3, below_min: 1, above_max: 1 });
   });
 
   it('refuses NaN and infinities even without declared bounds, and in nullable columns', () => {
@@ -104,9 +99,9 @@ describe('validateContract', () => {
 
   it('checks Int64 and boolean columns against ranges', () => {
     const columns = cacheOf({
-      customer_id: vectorFromArray(['a', 'b', 'c'], new Utf8()),
-      events: vectorFromArray([5n, -1n, 10_000_000_000n], new Int64()),
-      flag: vectorFromArray([true, null, false], new Bool()),
+      customer_id: vectorFromArray(['a', 'b', 'c', 'd'], new Utf8()),
+      events: vectorFromArray([5n, -1n, 10_000_000_000n, 6n], new Int64()),
+      flag: vectorFromArray([true, null, false, null], new Bool()),
     });
     const contract = contractOf({
       idColumn: 'customer_id',
@@ -117,11 +112,11 @@ describe('validateContract', () => {
       ],
     });
     const issues = validateContract(columns, contract);
-    expect(sortedEntries(issues.badRows)).toEqual([
-      [1, 'events: -1 is below the minimum 0'],
-      [2, 'events: 10000000000 is above the maximum 1000000'],
+    expect(details(issues)).toEqual([
+      [1, 'below_min', 'events: -1 is below the minimum 0'],
+      [2, 'above_max', 'events: 10000000000 is above the maximum 1000000'],
+      [3, 'null_required', 'flag: null in a required column'],
     ]);
-    expect(issues.counts.get('flag: null in a required column')).toBe(1);
   });
 
   it('reports unknown categories for plain and dictionary string columns alike', () => {
@@ -136,15 +131,15 @@ describe('validateContract', () => {
         columns: [{ name: 'customer_id', type: 'string' }, { name: 'plan', type: 'string', nullable: true, allowed: ['free', 'pro'] }],
       });
       const issues = validateContract(columns, contract);
-      expect(sortedEntries(issues.badRows)).toEqual([
-        [1, 'plan: unknown category "gold" (allowed: free, pro)'],
-        [4, 'plan: unknown category "gold" (allowed: free, pro)'],
+      expect(details(issues)).toEqual([
+        [1, 'unknown_category', 'plan: unknown category "gold" (allowed: free, pro)'],
+        [4, 'unknown_category', 'plan: unknown category "gold" (allowed: free, pro)'],
       ]);
-      expect(Object.fromEntries(issues.counts)).toEqual({ 'plan: unknown category': 2 });
+      expect(Object.fromEntries(issues.counts)).toEqual({ unknown_category: 2 });
     }
   });
 
-  it('flags every row of a column whose Arrow type does not match', () => {
+  it('flags every row of a column whose Arrow type does not match, once per row', () => {
     const columns = cacheOf({
       customer_id: vectorFromArray(['a', 'b', 'c'], new Utf8()),
       seats: vectorFromArray([1.5, 2, 3], new Float64()),
@@ -160,26 +155,30 @@ describe('validateContract', () => {
     });
     const issues = validateContract(columns, contract);
     expect(issues.badRows.size).toBe(3);
-    const seatsKind = 'seats: has Arrow type Float64 where the contract expects integer';
-    const planKind = 'plan: has Arrow type Int32 where the contract expects string';
-    for (const row of [0, 1, 2]) expect(issues.badRows.get(row)).toBe(seatsKind);
-    expect(Object.fromEntries(issues.counts)).toEqual({ [seatsKind]: 3, [planKind]: 3 });
+    for (const row of [0, 1, 2]) {
+      expect(issues.badRows.get(row)).toEqual({ code: 'wrong_type', column: 'seats', detail: 'seats: has Arrow type Float64 where the contract expects integer' });
+    }
+    expect(Object.fromEntries(issues.counts)).toEqual({ wrong_type: 3 });
   });
 
-  it('quarantines only the second and later occurrences of an id', () => {
+  it('quarantines every copy of a duplicated id, naming the file rows', () => {
     const ids = ['a', 'b', 'a', null, 'c', 'b', 'a', null];
     for (const type of [new Utf8(), dictType()]) {
       const columns = cacheOf({ customer_id: vectorFromArray(ids, type) });
       const contract = contractOf({ idColumn: 'customer_id', columns: [{ name: 'customer_id', type: 'string' }] });
-      const issues = validateContract(columns, contract);
-      expect(sortedEntries(issues.badRows)).toEqual([
-        [2, 'customer_id: duplicate id "a" (an earlier row of this shard has it)'],
-        [3, 'customer_id: null in a required column'],
-        [5, 'customer_id: duplicate id "b" (an earlier row of this shard has it)'],
-        [6, 'customer_id: duplicate id "a" (an earlier row of this shard has it)'],
-        [7, 'customer_id: null in a required column'],
+      const issues = validateContract(columns, contract, { rowOffset: 100 });
+      const a = 'customer_id "a" appears on 3 rows of this file (rows 100, 102, 106); every copy is quarantined';
+      const b = 'customer_id "b" appears on 2 rows of this file (rows 101, 105); every copy is quarantined';
+      expect(details(issues)).toEqual([
+        [0, 'duplicate_id', a],
+        [1, 'duplicate_id', b],
+        [2, 'duplicate_id', a],
+        [3, 'null_required', 'customer_id: null in a required column'],
+        [5, 'duplicate_id', b],
+        [6, 'duplicate_id', a],
+        [7, 'null_required', 'customer_id: null in a required column'],
       ]);
-      expect(Object.fromEntries(issues.counts)).toEqual({ 'customer_id: null in a required column': 2, 'customer_id: duplicate id': 3 });
+      expect(Object.fromEntries(issues.counts)).toEqual({ null_required: 2, duplicate_id: 5 });
     }
   });
 
@@ -188,14 +187,17 @@ describe('validateContract', () => {
     const off = contractOf({ idColumn: 'account', rejectDuplicateIds: false, columns: [{ name: 'account', type: 'integer' }] });
     expect(validateContract(columns, off).badRows.size).toBe(0);
     const on = contractOf({ idColumn: 'account', columns: [{ name: 'account', type: 'integer' }] });
-    expect(sortedEntries(validateContract(columns, on).badRows)).toEqual([[2, 'account: duplicate id "7" (an earlier row of this shard has it)']]);
+    expect(details(validateContract(columns, on)).map(([row, code]) => [row, code])).toEqual([
+      [0, 'duplicate_id'],
+      [2, 'duplicate_id'],
+    ]);
   });
 
-  it('keeps the first reason of a row (contract order) but counts every reason', () => {
+  it('keeps the first reason of a row (contract order); a copy that is bad otherwise is not a duplicate', () => {
     const columns = cacheOf({
-      customer_id: vectorFromArray(['a', 'a', 'b'], new Utf8()),
-      seats: vectorFromArray([null, -2, 1], new Int32()),
-      plan: vectorFromArray(['gold', 'gold', 'pro'], new Utf8()),
+      customer_id: vectorFromArray(['a', 'a', 'b', 'c', 'c'], new Utf8()),
+      seats: vectorFromArray([null, -2, 1, 1, 1], new Int32()),
+      plan: vectorFromArray(['gold', 'gold', 'pro', 'pro', 'pro'], new Utf8()),
     });
     const contract = contractOf({
       idColumn: 'customer_id',
@@ -206,16 +208,14 @@ describe('validateContract', () => {
       ],
     });
     const issues = validateContract(columns, contract);
-    expect(sortedEntries(issues.badRows)).toEqual([
-      [0, 'seats: null in a required column'],
-      [1, 'seats: -2 is below the minimum 0'],
+    expect(details(issues).map(([row, code]) => [row, code])).toEqual([
+      [0, 'null_required'],
+      [1, 'below_min'],
+      [3, 'duplicate_id'],
+      [4, 'duplicate_id'],
     ]);
-    expect(Object.fromEntries(issues.counts)).toEqual({
-      'seats: null in a required column': 1,
-      'seats: below minimum 0': 1,
-      'plan: unknown category': 2,
-      'customer_id: duplicate id': 1,
-    });
+    expect(Object.fromEntries(issues.counts)).toEqual({ null_required: 1, below_min: 1, duplicate_id: 2 });
+    expect([...issues.counts.values()].reduce((a, b) => a + b, 0)).toBe(issues.badRows.size);
   });
 
   it('reads multi-chunk columns row by row across chunks', () => {
@@ -225,11 +225,11 @@ describe('validateContract', () => {
       cacheOf({ customer_id: ids, seats }),
       contractOf({ idColumn: 'customer_id', columns: [{ name: 'customer_id', type: 'string' }, { name: 'seats', type: 'integer', min: 0 }] }),
     );
-    expect(sortedEntries(issues.badRows)).toEqual([
-      [2, 'seats: null in a required column'],
-      [3, 'seats: -1 is below the minimum 0'],
+    // Row 3 ("a") is bad for its seats, so row 0 is the only valid "a": not a duplicate.
+    expect(details(issues)).toEqual([
+      [2, 'null_required', 'seats: null in a required column'],
+      [3, 'below_min', 'seats: -1 is below the minimum 0'],
     ]);
-    expect(issues.counts.get('customer_id: duplicate id')).toBe(1);
   });
 
   it('throws CONTRACT_VIOLATION for a missing column', () => {

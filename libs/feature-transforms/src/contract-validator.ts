@@ -2,13 +2,23 @@ import type { Schema } from 'apache-arrow';
 import type { InputContract } from '@churn/model-bundle';
 import { arrowTypeMatches, duplicateRows } from './arrow-columns';
 import type { ColumnCache } from './column-cache';
+import type { QuarantineReason, RowIssue } from './quarantine-reasons';
 
-/** Rows that break the input contract, each with the first reason found, plus counts by kind. */
+/** Rows that break the input contract, each with its primary issue, plus counts. */
 export interface ContractIssues {
-  /** Row index (within the table) -> human-readable reason naming column and value. */
-  badRows: Map<number, string>;
-  /** Reason kind (column and problem, without the value) -> number of rows it was found on. */
-  counts: Map<string, number>;
+  /** Row index (within the table) -> its primary issue: the first found, in contract order. */
+  badRows: Map<number, RowIssue>;
+  /** Primary code -> rows; adds up to `badRows.size`. */
+  counts: Map<QuarantineReason, number>;
+  /** `column: code` -> rows, primary issues only: the top reasons named in messages. */
+  byColumn: Map<string, number>;
+  /** `column: code` -> the detail of its first row, to show what the problem looks like. */
+  examples: Map<string, string>;
+}
+
+export interface ValidateOptions {
+  /** Row number, within the source file, of the table's first row (for duplicate details). */
+  rowOffset?: number;
 }
 
 /** Contract columns absent from a file's schema (checked from the footer, before any data is read). */
@@ -34,30 +44,87 @@ function outOfRange(values: Float64Array, min: number, max: number): number[] {
   return rows;
 }
 
+/** Collects issues, keeping each row's first one. */
+class IssueCollector {
+  readonly badRows = new Map<number, RowIssue>();
+  readonly counts = new Map<QuarantineReason, number>();
+  readonly byColumn = new Map<string, number>();
+  readonly examples = new Map<string, string>();
+
+  flag(row: number, code: QuarantineReason, column: string, detail: string): void {
+    if (this.badRows.has(row)) return;
+    this.badRows.set(row, { code, column, detail });
+    this.counts.set(code, (this.counts.get(code) ?? 0) + 1);
+    const key = `${column}: ${code}`;
+    this.byColumn.set(key, (this.byColumn.get(key) ?? 0) + 1);
+    if (!this.examples.has(key)) this.examples.set(key, detail);
+  }
+
+  issues(): ContractIssues {
+    return { badRows: this.badRows, counts: this.counts, byColumn: this.byColumn, examples: this.examples };
+  }
+}
+
+/**
+ * Ids that appear on more than one contract-valid row: every copy is flagged `duplicate_id`
+ * (none of them is trusted to be the customer's real row). Rows already bad for another reason
+ * do not count as copies.
+ */
+function flagDuplicates(columns: ColumnCache, contract: InputContract, out: IssueCollector, rowOffset: number): void {
+  const ids = columns.vector(contract.idColumn);
+  const groups = new Map<number, number[]>();
+  const duplicates = duplicateRows(ids);
+  if (duplicates) {
+    for (const [row, first] of duplicates) {
+      let group = groups.get(first);
+      if (!group) groups.set(first, (group = [first]));
+      group.push(row);
+    }
+  } else {
+    const { codes } = columns.categoricalColumn(contract.idColumn);
+    const firstOf = new Map<number, number>();
+    for (let r = 0; r < codes.length; r++) {
+      const code = codes[r]!;
+      if (code < 0) continue;
+      const first = firstOf.get(code);
+      if (first === undefined) firstOf.set(code, r);
+      else {
+        let group = groups.get(first);
+        if (!group) groups.set(first, (group = [first]));
+        group.push(r);
+      }
+    }
+  }
+  for (const group of groups.values()) {
+    const copies = group.filter((r) => !out.badRows.has(r));
+    if (copies.length < 2) continue;
+    const id = JSON.stringify(String(ids.get(copies[0]!)));
+    const detail = `${contract.idColumn} ${id} appears on ${copies.length} rows of this file (rows ${copies.map((r) => r + rowOffset).join(', ')}); every copy is quarantined`;
+    for (const r of copies) out.flag(r, 'duplicate_id', contract.idColumn, detail);
+  }
+}
+
 /**
  * Checks every row against the contract: types, nulls, NaN/Infinity, ranges, allowed categories
- * and duplicate ids. Data problems are returned as data; only a missing column throws.
+ * and duplicate ids. Data problems are returned as data, one primary code per row; only a
+ * missing column throws.
  */
-export function validateContract(columns: ColumnCache, contract: InputContract): ContractIssues {
-  const badRows = new Map<number, string>();
-  const counts = new Map<string, number>();
+export function validateContract(columns: ColumnCache, contract: InputContract, options: ValidateOptions = {}): ContractIssues {
+  const out = new IssueCollector();
   const n = columns.numRows;
-  const flag = (row: number, kind: string, reason: string) => {
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-    if (!badRows.has(row)) badRows.set(row, reason);
-  };
 
   for (const spec of contract.columns) {
     const vector = columns.vector(spec.name);
     if (!arrowTypeMatches(vector.type, spec.type)) {
-      const kind = `${spec.name}: has Arrow type ${String(vector.type)} where the contract expects ${spec.type}`;
-      for (let r = 0; r < n; r++) flag(r, kind, kind);
+      const detail = `${spec.name}: has Arrow type ${String(vector.type)} where the contract expects ${spec.type}`;
+      for (let r = 0; r < n; r++) out.flag(r, 'wrong_type', spec.name, detail);
       continue;
     }
+    const nullDetail = `${spec.name}: null in a required column`;
     if (spec.type === 'string' && !spec.allowed) {
       // Free-text columns (ids) only need a null check: no string is decoded.
       if (!spec.nullable && vector.nullCount > 0) {
-        for (let r = 0; r < n; r++) if (!vector.isValid(r)) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
+        for (let r = 0; r < n; r++) if (!vector.isValid(r)) out.flag(r, 'null_required', spec.name, nullDetail);
       }
       continue;
     }
@@ -68,10 +135,9 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
       for (let r = 0; r < n; r++) {
         const code = codes[r]!;
         if (code < 0) {
-          if (!spec.nullable) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
+          if (!spec.nullable) out.flag(r, 'null_required', spec.name, nullDetail);
         } else if (!ok[code]) {
-          const value = categories[code]!;
-          flag(r, `${spec.name}: unknown category`, `${spec.name}: unknown category ${JSON.stringify(value)} (allowed: ${spec.allowed!.join(', ')})`);
+          out.flag(r, 'unknown_category', spec.name, `${spec.name}: unknown category ${JSON.stringify(categories[code]!)} (allowed: ${spec.allowed!.join(', ')})`);
         }
       }
       continue;
@@ -83,38 +149,20 @@ export function validateContract(columns: ColumnCache, contract: InputContract):
     for (const r of outOfRange(values, min, max)) {
       const v = values[r]!;
       if (isNull[r]) {
-        if (!spec.nullable) flag(r, `${spec.name}: null in a required column`, `${spec.name}: null in a required column`);
-      } else if (Number.isNaN(v)) {
-        flag(r, `${spec.name}: NaN`, `${spec.name}: NaN is not a valid value`);
+        if (!spec.nullable) out.flag(r, 'null_required', spec.name, nullDetail);
       } else if (!Number.isFinite(v)) {
-        flag(r, `${spec.name}: infinite value`, `${spec.name}: ${formatValue(v)} is not a valid value`);
+        out.flag(r, 'not_finite', spec.name, `${spec.name}: ${formatValue(v)} is not a valid value`);
       } else if (v < min) {
-        flag(r, `${spec.name}: below minimum ${min}`, `${spec.name}: ${formatValue(v)} is below the minimum ${min}`);
+        out.flag(r, 'below_min', spec.name, `${spec.name}: ${formatValue(v)} is below the minimum ${min}`);
       } else {
-        flag(r, `${spec.name}: above maximum ${max}`, `${spec.name}: ${formatValue(v)} is above the maximum ${max}`);
+        out.flag(r, 'above_max', spec.name, `${spec.name}: ${formatValue(v)} is above the maximum ${max}`);
       }
     }
   }
 
   const idSpec = contract.columns.find((c) => c.name === contract.idColumn);
   if (contract.rejectDuplicateIds && idSpec && arrowTypeMatches(columns.vector(idSpec.name).type, idSpec.type)) {
-    const kind = `${contract.idColumn}: duplicate id`;
-    const ids = columns.vector(contract.idColumn);
-    // Strings are decoded only for the (rare) duplicates, to name them.
-    const reason = (row: number) => `${kind} ${JSON.stringify(String(ids.get(row)))} (an earlier row of this shard has it)`;
-    const duplicates = duplicateRows(ids);
-    if (duplicates) {
-      for (const row of duplicates.keys()) flag(row, kind, reason(row));
-    } else {
-      const { codes } = columns.categoricalColumn(contract.idColumn);
-      const seen = new Set<number>();
-      for (let r = 0; r < n; r++) {
-        const code = codes[r]!;
-        if (code < 0) continue;
-        if (seen.has(code)) flag(r, kind, reason(r));
-        else seen.add(code);
-      }
-    }
+    flagDuplicates(columns, contract, out, options.rowOffset ?? 0);
   }
-  return { badRows, counts };
+  return out.issues();
 }

@@ -2,6 +2,20 @@ import type { FeatureSpec } from '@churn/model-bundle';
 import type { ColumnCache } from './column-cache';
 
 /**
+ * Receives each feature's values as `transform` computes them: after fill, clip and log1p, before
+ * standardisation (the space of a bundle's reference profile), so drift histograms cost no second
+ * pass over the columns. `values` is scratch, valid only during the call.
+ */
+export interface FeatureValueSink {
+  /**
+   * @param feature index into `featureIds`
+   * @param values the first `count` entries are the rows' values
+   * @param nulls rows whose raw transform had no finite value before `fill` (null, NaN, unknown category, zero denominator)
+   */
+  featureValues(feature: number, values: Float64Array, count: number, nulls: number): void;
+}
+
+/**
  * A feature spec compiled to column kernels. `transform` writes the model's row-major float32
  * input directly: one pass per feature over typed arrays, no per-row objects.
  */
@@ -12,8 +26,9 @@ export interface FeaturePipeline {
   /**
    * Writes features of `rows` (table row indices) into `out` at row-major positions
    * `(i * featureCount + f)`. `out` must hold at least `rows.length * featureCount` values.
+   * A `sink` also gets every feature's unstandardised values (drift histograms).
    */
-  transform(columns: ColumnCache, rows: Int32Array, out: Float32Array): void;
+  transform(columns: ColumnCache, rows: Int32Array, out: Float32Array, sink?: FeatureValueSink): void;
   /**
    * The human-readable value of feature `f` for `rows`: after fill and clip, before log1p and
    * standardisation (an error rate as a fraction, a count as a count). Used in reason texts.
@@ -71,10 +86,15 @@ export function transformColumns(feature: FeatureSpec): string[] {
   }
 }
 
-/** Fill (null/NaN) and clip (+/-Infinity go to the clip bounds, or to the fill without them). */
+/**
+ * Fill (null/NaN) and clip (+/-Infinity go to the clip bounds, or to the fill without them).
+ * `fill: null` keeps a missing value missing: NaN (and an unclipped infinity) stays NaN.
+ */
 function fillAndClip(feature: FeatureSpec, raw: number): number {
-  let x = Number.isNaN(raw) ? feature.fill : raw;
-  if (!Number.isFinite(x)) x = feature.clip ? (x > 0 ? feature.clip[1] : feature.clip[0]) : feature.fill;
+  const fill = feature.fill ?? Number.NaN;
+  let x = Number.isNaN(raw) ? fill : raw;
+  if (Number.isNaN(x)) return x;
+  if (!Number.isFinite(x)) x = feature.clip ? (x > 0 ? feature.clip[1] : feature.clip[0]) : fill;
   if (feature.clip) x = Math.min(Math.max(x, feature.clip[0]), feature.clip[1]);
   return x;
 }
@@ -91,21 +111,31 @@ export function compileFeaturePipeline(features: readonly FeatureSpec[]): Featur
   return {
     featureIds: features.map((f) => f.id),
     sourceColumns: [...new Set(features.flatMap(transformColumns))],
-    transform(columns, rows, out) {
+    transform(columns, rows, out, sink) {
       const n = rows.length;
       const raw = new Float64Array(n);
       for (let f = 0; f < featureCount; f++) {
         const feature = features[f]!;
         rawValues(feature, columns, rows, raw);
-        // Fill and clip only values outside [lo, hi] (NaN included); then log1p and scaling.
+        // Fill and clip only values outside [lo, hi] (NaN and +/-Infinity included); then log1p and scaling.
         const lo = feature.clip ? feature.clip[0] : -Number.MAX_VALUE;
         const hi = feature.clip ? feature.clip[1] : Number.MAX_VALUE;
         const { center, scale, log1p } = feature;
+        let nulls = 0;
         for (let i = 0; i < n; i++) {
           const x = raw[i]!;
-          raw[i] = x >= lo && x <= hi ? x : fillAndClip(feature, x);
+          if (x >= lo && x <= hi) continue;
+          // No finite raw value: what the reference profile's null rate counts.
+          if (!Number.isFinite(x)) nulls++;
+          raw[i] = fillAndClip(feature, x);
         }
         if (log1p) for (let i = 0; i < n; i++) raw[i] = Math.log1p(Math.max(raw[i]!, -0.999999));
+        if (sink && feature.fill === null && nulls > 0) {
+          // Missing values stay NaN for the model; the drift bins see only the present ones
+          // (the nulls are counted apart), as the reference profile does.
+          const present = raw.filter((v) => !Number.isNaN(v));
+          sink.featureValues(f, present, present.length, nulls);
+        } else sink?.featureValues(f, raw, n, nulls);
         for (let i = 0, o = f; i < n; i++, o += featureCount) out[o] = (raw[i]! - center) / scale;
       }
     },

@@ -1,113 +1,57 @@
 import { z } from 'zod';
-import { ChurnError } from '@churn/errors';
-import type { ScoringSettings, ShardSpec } from '@churn/scoring';
+import { ChurnError, serializedErrorSchema } from '@churn/errors';
+import { runIdSchema, runPlanSchema, runRequestSchema, shardSpecSchema } from '@churn/scoring';
+import { shardOutcomeSchema } from '@churn/warehouse';
 
 /**
  * Runtime schemas of what travels through Redis. Job data is validated when a job is taken, so
- * a malformed or stale job fails with a clear message instead of deep inside scoring.
+ * a malformed, stale or forged job fails with a clear message instead of deep inside scoring.
  */
+const attempt = z.number().int().min(1);
 
-const runId = z.string().regex(/^[^:]+$/, 'must not contain ":" (BullMQ job ids forbid it)');
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-
-export const scoringSettingsSchema = z
-  .object({
-    device: z.enum(['auto', 'cpu', 'cuda', 'webgpu']),
-    batchRows: z.number().int().positive().optional(),
-    maxBadRowFraction: z.number().min(0).max(1).optional(),
-    explain: z
-      .object({
-        policy: z.string().optional(),
-        method: z.enum(['linear', 'exact', 'sampling']).optional(),
-        baseline: z.enum(['median', 'mean', 'center']).optional(),
-        space: z.enum(['probability', 'logit']).optional(),
-        permutations: z.number().int().positive().optional(),
-        seed: z.number().int().optional(),
-      })
-      .optional(),
-  })
-  .strict() satisfies z.ZodType<ScoringSettings>;
-
-export const shardSpecSchema = z
-  .object({
-    index: z.number().int().min(0),
-    file: z.string().min(1),
-    fileSize: z.number().int().min(0),
-    rowGroups: z.array(z.number().int().min(0)).min(1),
-    firstRow: z.number().int().min(0),
-    rows: z.number().int().min(0),
-  })
-  .strict() satisfies z.ZodType<ShardSpec>;
-
-/** A request to score one as-of partition (the producer plans it into a flow). */
-export const runRequestSchema = z
-  .object({
-    runId,
-    dataset: z.string().min(1),
-    asOf: isoDate,
-    model: z.string().min(1),
-    output: z.string().min(1),
-    shardRows: z.number().int().positive(),
-    settings: scoringSettingsSchema,
-    requestedAt: z.string(),
-  })
+/** A request to plan one attempt of a run (the producer plans it into a flow). */
+export const planJobSchema = z
+  .object({ runId: runIdSchema, attempt, request: runRequestSchema, requestedAt: z.string() })
   .strict();
+export type PlanJob = z.infer<typeof planJobSchema>;
 
-/** What identifies a planned run in every job of its flow. */
-const plannedRun = {
-  runId,
-  asOf: isoDate,
-  model: z.string().min(1),
-  /** The bundle's model checksum at planning: a bundle changed since is refused. */
-  modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  output: z.string().min(1),
-};
-
-/** One shard of a run, for a worker. */
-export const shardJobSchema = z
-  .object({
-    ...plannedRun,
-    scoredAt: z.string(),
-    shard: shardSpecSchema,
-    settings: scoringSettingsSchema,
-  })
-  .strict();
-
-/** The parent job of a run's flow: commits once every shard child has completed. */
+/** The parent job of a run attempt's flow: holds the plan, commits once every shard child is done. */
 export const commitJobSchema = z
   .object({
-    ...plannedRun,
-    partition: z.string().min(1),
-    inputFiles: z.array(z.object({ uri: z.string(), size: z.number().int().min(0), rows: z.number().int().min(0) }).strict()),
-    shards: z.number().int().min(1),
-    /** Every shard of the run (so a resumed run can re-enqueue the ones that failed). */
-    shardSpecs: z.array(shardSpecSchema),
-    /** Results of shards scored before a resume, merged with the children's at commit. */
-    priorOutcomes: z.array(z.record(z.string(), z.unknown())).default([]),
-    shardRows: z.number().int().positive(),
-    settings: scoringSettingsSchema,
+    plan: runPlanSchema,
+    attempt,
+    /** Results of shards finished by earlier attempts (a resumed run), merged at commit. */
+    priorOutcomes: z.array(shardOutcomeSchema).default([]),
     startedAt: z.string(),
   })
   .strict();
-
 export type CommitJob = z.input<typeof commitJobSchema>;
+
+/**
+ * One shard of a run attempt. It names only the run, the attempt and the shard: the worker reads
+ * the plan from the flow's parent (commit) job and checks the shard against it, so a forged
+ * shard job cannot point a worker at other files.
+ */
+export const shardJobSchema = z.object({ runId: runIdSchema, attempt, shard: shardSpecSchema }).strict();
+export type ShardJob = z.infer<typeof shardJobSchema>;
+
+/** What a job reports as its progress: rows so far, and why it failed (the code as data). */
+export const jobProgressSchema = z
+  .object({ rowsDone: z.number().int().min(0).default(0), rowsTotal: z.number().int().min(0).default(0), failure: serializedErrorSchema.optional() })
+  .strict();
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+export const SCHEDULE_AS_OF = ['latest', 'tick'] as const;
 
 /** What a schedule tick scores: the newest partition, or the partition of the tick's date. */
 export const scheduleTickSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, . and - only'),
-    dataset: z.string().min(1),
-    model: z.string().min(1),
-    output: z.string().min(1),
-    asOf: z.enum(['latest', 'tick']),
-    shardRows: z.number().int().positive(),
-    settings: scoringSettingsSchema,
+    asOf: z.enum(SCHEDULE_AS_OF),
+    request: runRequestSchema.omit({ asOf: true }),
   })
   .strict();
-
 export type ScheduleTick = z.infer<typeof scheduleTickSchema>;
-export type RunRequest = z.infer<typeof runRequestSchema>;
-export type ShardJob = z.infer<typeof shardJobSchema>;
 
 /** Validates job data, with the job id and every problem in the message. */
 export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, jobId: string | undefined): T {

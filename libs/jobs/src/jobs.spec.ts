@@ -1,5 +1,6 @@
 import { churnErrorOf } from '@churn/testing';
-import { jobIds, QUEUES } from './queue-names';
+import { jobIds, parseCommitJobId, QUEUES } from './queue-names';
+import { checkCron } from './schedules';
 import { parseJobData, shardJobSchema } from './job-payloads';
 import { queueConnectionFromEnv } from './redis-connection';
 import { defaultJobOptions } from './job-options';
@@ -31,11 +32,13 @@ describe('queueConnectionFromEnv', () => {
 });
 
 describe('job ids and options', () => {
-  it('derives ids from the run id, without ":"', () => {
-    const runId = 'churn-mlp-1.0.0_2026-11-28';
-    expect(jobIds.shard(runId, 7)).toBe('shard__churn-mlp-1.0.0_2026-11-28__00007');
-    expect(jobIds.commit(runId)).toBe('commit__churn-mlp-1.0.0_2026-11-28');
-    for (const id of [jobIds.plan(runId), jobIds.commit(runId), jobIds.shard(runId, 0)]) expect(id).not.toContain(':');
+  it('derives ids from the run id and attempt, without ":"', () => {
+    const runId = 'churn-mlp-1.0.0_2026-11-28_0123456789ab';
+    expect(jobIds.shard(runId, 2, 7)).toBe('shard__churn-mlp-1.0.0_2026-11-28_0123456789ab__a2__00007');
+    expect(jobIds.commit(runId, 1)).toBe('commit__churn-mlp-1.0.0_2026-11-28_0123456789ab__a1');
+    for (const id of [jobIds.plan(runId, 1), jobIds.commit(runId, 3), jobIds.shard(runId, 1, 0)]) expect(id).not.toContain(':');
+    expect(parseCommitJobId(jobIds.commit(runId, 3))).toEqual({ runId, attempt: 3 });
+    expect(parseCommitJobId('plan__x__a1')).toBeUndefined();
     expect(Object.values(QUEUES)).toEqual(['churn-runs', 'churn-shards', 'churn-commits', 'churn-schedules']);
     expect(jobIds.schedule('nightly')).toBe('schedule__nightly');
   });
@@ -47,26 +50,34 @@ describe('job ids and options', () => {
 
 describe('shard job payloads', () => {
   const valid = {
-    runId: 'churn-mlp-1.0.0_2026-11-28',
-    asOf: '2026-11-28',
-    model: 's3://models/churn-mlp',
-    modelSha256: 'a'.repeat(64),
-    output: 's3://warehouse/scores',
-    scoredAt: '2026-11-28T02:00:00.000Z',
+    runId: 'churn-mlp-1.0.0_2026-11-28_0123456789ab',
+    attempt: 1,
     shard: { index: 3, file: 's3://data/as_of=2026-11-28/part-00001.parquet', fileSize: 1000, rowGroups: [2, 3], firstRow: 131072, rows: 131072 },
-    settings: { device: 'cuda', explain: { policy: 'band:high' } },
   };
 
-  it('accepts a well-formed job', () => {
+  it('accepts a well-formed job: run, attempt and shard only (the plan comes from the flow parent)', () => {
     expect(parseJobData(shardJobSchema, valid, 'j1').shard.rowGroups).toEqual([2, 3]);
+    expect(() => parseJobData(shardJobSchema, { ...valid, output: '/etc' }, 'j1')).toThrow(/Unrecognized key/);
   });
 
   it('names the job and every problem of a malformed one', async () => {
-    const error = await churnErrorOf(() => parseJobData(shardJobSchema, { ...valid, runId: 'a:b', shard: { ...valid.shard, rowGroups: [] }, settings: { device: 'tpu' } }, 'shard__x'));
+    const error = await churnErrorOf(() => parseJobData(shardJobSchema, { ...valid, runId: 'a:b', attempt: 0, shard: { ...valid.shard, rowGroups: [] } }, 'shard__x'));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(/^job shard__x carries invalid data: /);
-    expect(error.message).toMatch(/runId: must not contain ":"/);
+    expect(error.message).toMatch(/runId: letters, digits/);
+    expect(error.message).toMatch(/attempt/);
     expect(error.message).toMatch(/shard\.rowGroups/);
-    expect(error.message).toMatch(/settings\.device/);
+  });
+});
+
+describe('checkCron', () => {
+  it('accepts valid patterns and IANA zones, and refuses the rest naming the setting', async () => {
+    expect(() => checkCron('0 2 * * *', 'Europe/Berlin')).not.toThrow();
+    expect(() => checkCron('*/1 * * * * *')).not.toThrow();
+    const cron = await churnErrorOf(() => checkCron('0 25 * * *'));
+    expect(cron).toMatchObject({ code: 'INVALID_ARGUMENT', settings: ['cron'] });
+    const tz = await churnErrorOf(() => checkCron('0 2 * * *', 'Mars/Olympus'));
+    expect(tz).toMatchObject({ code: 'INVALID_ARGUMENT', settings: ['tz'] });
+    expect(tz.message).toMatch(/unknown time zone "Mars\/Olympus"/);
   });
 });

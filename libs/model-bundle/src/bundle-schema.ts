@@ -32,8 +32,12 @@ export const featureSchema = z
     id: identifier,
     description: z.string().optional(),
     transform: transformSchema,
-    /** Value used when the transform yields null or NaN (missing source, zero denominator). */
-    fill: finite.default(0),
+    /**
+     * Value used when the transform yields null or NaN (missing source, zero denominator). `null`
+     * keeps the value missing: it reaches the model as NaN, so a tree ensemble's learned missing-
+     * value directions apply. Only models that take NaN (tree ensembles) may declare it.
+     */
+    fill: finite.nullable().default(0),
     /** Clamp to [min, max] before scaling. */
     clip: z.tuple([finite, finite]).optional(),
     /** Apply log(1 + x) after clipping (heavy-tailed counts). */
@@ -78,20 +82,72 @@ export const eligibilitySchema = z
 
 export const riskBandSchema = z.object({ name: identifier, minScore: z.number().min(0).max(1) }).strict();
 
+/**
+ * Explanation methods (docs/explanations.md): `auto` picks, per model, the best method that
+ * supports it (`tree` for tree ensembles, else `sampling`); the others name one method.
+ */
+export const EXPLAIN_METHOD_NAMES = ['auto', 'tree', 'exact', 'sampling', 'linear'] as const;
+export type ExplainMethodName = (typeof EXPLAIN_METHOD_NAMES)[number];
+
+/** Baselines computed from the bundle: reference medians or means, or the standardisation centers. */
+export const BASELINE_KINDS = ['median', 'mean', 'center'] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
+
+/**
+ * Per-feature values as the feature's transform yields them (before fill, clip, log1p and
+ * standardisation, like a customer's value); `null` is a missing value (filled like one).
+ */
+export const baselineValuesSchema = z.record(z.string(), finite.nullable());
+
+/**
+ * An explicit baseline: one customer (`values`), or a background sample of customers whose
+ * Shapley values are averaged (interventional Shapley against a background distribution).
+ */
+export const explicitBaselineSchema = z
+  .object({
+    values: baselineValuesSchema.optional(),
+    /** At most 64 rows: every row multiplies the cost of an explanation. */
+    background: z.array(baselineValuesSchema).min(1).max(64).optional(),
+  })
+  .strict()
+  .refine((b) => (b.values === undefined) !== (b.background === undefined), 'give either "values" (one baseline customer) or "background" (a sample of them), not both');
+
 export const explainSettingsSchema = z
   .object({
-    method: z.enum(['linear', 'exact', 'sampling']).default('sampling'),
+    method: z.enum(EXPLAIN_METHOD_NAMES).default('auto'),
     /**
      * The reference customer contributions are measured against: the reference profile's per-
-     * feature `median` or `mean`, or `center` (each feature's standardisation center), which
-     * needs no reference profile.
+     * feature `median` or `mean`, `center` (each feature's standardisation center), which
+     * needs no reference profile, or explicit values (`{ "values": {...} }` or
+     * `{ "background": [{...}, ...] }`).
      */
-    baseline: z.enum(['median', 'mean', 'center']).default('median'),
+    baseline: z.union([z.enum(BASELINE_KINDS), explicitBaselineSchema]).default('median'),
     space: z.enum(['probability', 'logit']).default('probability'),
     /** Which rows get explanations: none | all | band:a,b | score>=X | top:P% */
     policy: z.string().default('band:medium,high'),
     /** Antithetic permutation pairs for sampling Shapley; 8 measured in docs/explanations.md. */
     permutations: z.number().int().min(1).default(8),
+  })
+  .strict();
+
+/** What a run does when drift alerts: commit as usual, commit but hold it back from `latest`, or commit nothing. */
+export const ON_DRIFT_ACTIONS = ['warn', 'hold', 'fail'] as const;
+export type OnDriftAction = (typeof ON_DRIFT_ACTIONS)[number];
+
+/**
+ * Drift thresholds of the model (docs/monitoring.md). PSI thresholds apply per feature and to the
+ * score; null-rate thresholds to the absolute change of a feature's null rate; quarantine-rate
+ * thresholds to the run's quarantine rate above the reference's. A run may override them.
+ */
+export const driftSettingsSchema = z
+  .object({
+    psiWarn: z.number().min(0).default(0.1),
+    psiAlert: z.number().min(0).default(0.25),
+    nullRateWarn: z.number().min(0).max(1).default(0.05),
+    nullRateAlert: z.number().min(0).max(1).default(0.2),
+    quarantineRateWarn: z.number().min(0).max(1).default(0.01),
+    quarantineRateAlert: z.number().min(0).max(1).default(0.03),
+    onDrift: z.enum(ON_DRIFT_ACTIONS).default('warn'),
   })
   .strict();
 
@@ -110,6 +166,8 @@ export const featureProfileSchema = histogramSchema
 export const referenceProfileSchema = z
   .object({
     rows: z.number().int().min(1),
+    /** Share of the profiled snapshot's rows that broke the input contract (drift compares a run's rate to it). */
+    quarantineRate: z.number().min(0).max(1).optional(),
     features: z.record(z.string(), featureProfileSchema),
     score: histogramSchema.extend({
       /** Score quantiles at 0%, 1%, ..., 100% (101 values). */
@@ -160,8 +218,14 @@ export const bundleManifestSchema = z
     features: z.array(featureSchema).min(1),
     inputContract: inputContractSchema,
     eligibility: eligibilitySchema.optional(),
+    /**
+     * Snapshot columns copied into every score row (e.g. plan, mrr, region, account owner), so
+     * analysts filter by segment without joining the snapshot. Each must be a contract column.
+     */
+    segments: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a snake_case column name')).default([]),
     riskBands: z.array(riskBandSchema).min(1),
     explain: explainSettingsSchema.default(() => explainSettingsSchema.parse({})),
+    drift: driftSettingsSchema.default(() => driftSettingsSchema.parse({})),
     reference: referenceProfileSchema.optional(),
     training: trainingInfoSchema.optional(),
   })
@@ -178,6 +242,8 @@ export type ContractColumn = InputContract['columns'][number];
 export type EligibilityRule = z.output<typeof eligibilitySchema>;
 export type RiskBand = z.output<typeof riskBandSchema>;
 export type ExplainSettings = BundleManifest['explain'];
+export type ExplicitBaseline = z.output<typeof explicitBaselineSchema>;
+export type DriftSettings = z.output<typeof driftSettingsSchema>;
 export type ReferenceProfile = z.output<typeof referenceProfileSchema>;
 export type FeatureProfile = z.output<typeof featureProfileSchema>;
 export type TrainingInfo = z.output<typeof trainingInfoSchema>;

@@ -2,7 +2,9 @@ import { ChurnError } from '@churn/errors';
 import { z } from 'zod';
 import {
   bundleManifestSchema,
+  driftSettingsSchema,
   eligibilitySchema,
+  explainSettingsSchema,
   featureSchema,
   inputContractSchema,
   referenceProfileSchema,
@@ -21,16 +23,22 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
  */
 interface SemanticParts {
   features: readonly (FeatureSpec | undefined)[];
+  segments?: readonly string[] | undefined;
   inputContract?: BundleManifest['inputContract'] | undefined;
   eligibility?: BundleManifest['eligibility'];
   riskBands?: BundleManifest['riskBands'] | undefined;
   reference?: BundleManifest['reference'];
+  drift?: BundleManifest['drift'] | undefined;
+  explain?: BundleManifest['explain'] | undefined;
 }
 
 /** Cross-field rules a per-field schema cannot express. Returns every problem found. */
 export function semanticProblems(manifest: BundleManifest): string[] {
   return crossFieldProblems(manifest);
 }
+
+/** Score-table columns a segment may not shadow. */
+const RESERVED_COLUMNS = new Set(['customer_id', 'as_of', 'score', 'risk_band', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at', 'explained', 'base_value', 'model']);
 
 function crossFieldProblems(manifest: SemanticParts): string[] {
   const problems: string[] = [];
@@ -96,6 +104,14 @@ function crossFieldProblems(manifest: SemanticParts): string[] {
 
   if (manifest.eligibility) needColumn('eligibility', manifest.eligibility.column);
 
+  (manifest.segments ?? []).forEach((segment, i) => {
+    needColumn(`segments[${i}]`, segment);
+    if (RESERVED_COLUMNS.has(segment) || segment.startsWith('contrib_') || /^reason_\d/.test(segment)) {
+      problems.push(`segments[${i}]: "${segment}" is a column the score table already has; copy another column, or rename it upstream`);
+    }
+    if (manifest.segments!.indexOf(segment) !== i) problems.push(`segments[${i}]: "${segment}" is listed twice`);
+  });
+
   const bands = manifest.riskBands ?? [];
   if (bands[0] && bands[0].minScore !== 0) problems.push('riskBands[0]: the first band must start at minScore 0 so every score has a band');
   for (let i = 1; i < bands.length; i++) {
@@ -104,6 +120,23 @@ function crossFieldProblems(manifest: SemanticParts): string[] {
     if (prev && cur && cur.minScore <= prev.minScore) problems.push(`riskBands[${i}] (${cur.name}): minScore must be above the previous band's ${prev.minScore}`);
   }
   if (new Set(bands.map((b) => b.name)).size !== bands.length) problems.push('riskBands: band names must be unique');
+
+  const drift = manifest.drift;
+  if (drift && drift.psiWarn > drift.psiAlert) problems.push(`drift: psiWarn ${drift.psiWarn} is above psiAlert ${drift.psiAlert}`);
+  if (drift && drift.nullRateWarn > drift.nullRateAlert) problems.push(`drift: nullRateWarn ${drift.nullRateWarn} is above nullRateAlert ${drift.nullRateAlert}`);
+  if (drift && drift.quarantineRateWarn > drift.quarantineRateAlert) {
+    problems.push(`drift: quarantineRateWarn ${drift.quarantineRateWarn} is above quarantineRateAlert ${drift.quarantineRateAlert}`);
+  }
+
+  const baseline = manifest.explain?.baseline;
+  if (typeof baseline === 'object') {
+    const rows = baseline.values ? [{ where: 'explain.baseline.values', row: baseline.values }] : (baseline.background ?? []).map((row, i) => ({ where: `explain.baseline.background[${i}]`, row }));
+    for (const { where, row } of rows) {
+      for (const key of Object.keys(row)) if (!seen.has(key)) problems.push(`${where}.${key}: no model feature has this id`);
+      const absent = manifest.features.filter((f) => f !== undefined && !(f.id in row)).map((f) => f!.id);
+      if (absent.length > 0) problems.push(`${where}: no value for ${absent.join(', ')}; give every feature a value (null for a missing one)`);
+    }
+  }
 
   for (const key of Object.keys(manifest.reference?.features ?? {})) {
     if (!seen.has(key)) problems.push(`reference.features.${key}: no model feature has this id`);
@@ -130,9 +163,12 @@ function partialProblems(json: unknown): string[] {
     features,
     inputContract: section(inputContractSchema, raw['inputContract']),
     eligibility: section(eligibilitySchema, raw['eligibility']),
+    segments: section(z.array(z.string()), raw['segments']),
     riskBands: section(z.array(riskBandSchema), raw['riskBands']),
     // Reference ids are checked against feature ids only when every feature parsed.
     reference: features.includes(undefined) ? undefined : section(referenceProfileSchema, raw['reference']),
+    drift: section(driftSettingsSchema, raw['drift']),
+    explain: features.includes(undefined) ? undefined : section(explainSettingsSchema, raw['explain']),
   });
 }
 

@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { ChurnError } from '@churn/errors';
 import { LocalObjectStore } from '@churn/object-store';
 import {
+  bundleDigest,
+  canonicalJson,
   loadBundle,
   modelId,
   parseBundleManifest,
@@ -74,9 +76,32 @@ describe('parseBundleManifest', () => {
     expect(manifest.inputContract.maxBadRowFraction).toBe(0.05);
     expect(manifest.inputContract.rejectDuplicateIds).toBe(true);
     expect(manifest.inputContract.columns[0]?.nullable).toBe(false);
-    expect(manifest.explain).toEqual({ method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 });
+    expect(manifest.explain).toEqual({ method: 'auto', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 });
     expect(manifest.reference).toBeUndefined();
     expect(semanticProblems(manifest)).toEqual([]);
+  });
+
+  it('accepts fill: null (missing values kept for tree models) and explicit baselines: values or a background sample', () => {
+    const base = manifestFixture();
+    const features = base.features.map((f, i) => (i === 0 ? { ...f, fill: null } : f));
+    const values = { tenure: 400, errors_per_call: null, plan_pro: 0 };
+    const manifest = parseBundleManifest({ ...base, features, explain: { baseline: { values } } });
+    expect(manifest.features[0]!.fill).toBeNull();
+    expect(manifest.explain.baseline).toEqual({ values });
+    expect(parseBundleManifest({ ...base, explain: { baseline: { background: [values, { ...values, tenure: 10 }] } } }).explain.baseline).toEqual({ background: [values, { ...values, tenure: 10 }] });
+  });
+
+  it('refuses explicit baselines that miss a feature, name an unknown one, or give both values and background', async () => {
+    const base = manifestFixture();
+    const missing = await churnErrorOf(() => parseBundleManifest({ ...base, explain: { baseline: { values: { tenure: 1, plan_pro: 0, nope: 3 } } } }));
+    expect(problemsOf(missing)).toEqual(
+      expect.arrayContaining([
+        'explain.baseline.values.nope: no model feature has this id',
+        'explain.baseline.values: no value for errors_per_call; give every feature a value (null for a missing one)',
+      ]),
+    );
+    const both = await churnErrorOf(() => parseBundleManifest({ ...base, explain: { baseline: { values: {}, background: [{}] } } }));
+    expect(problemsOf(both).join('\n')).toMatch(/either "values".*or "background"/);
   });
 
   it('keeps explicit values over defaults and accepts a snake_case name', () => {
@@ -359,6 +384,60 @@ describe('writeBundle / loadBundle', () => {
     expect(invalid.code).toBe('INVALID_BUNDLE');
     expect(invalid.message).toContain(`${bundleUri}/bundle.json is invalid (1 problem)`);
     expect(problemsOf(invalid)).toEqual([expect.stringMatching(/^version: /)]);
+  });
+});
+
+describe('bundle digest', () => {
+  const store = new LocalObjectStore();
+  const modelBytes = Uint8Array.from({ length: 64 }, (_, i) => i);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-digest-'));
+  });
+
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function bundleWith(name: string, json: unknown, bytes = modelBytes): Promise<string> {
+    await fs.mkdir(path.join(dir, name), { recursive: true });
+    await fs.writeFile(path.join(dir, name, 'bundle.json'), typeof json === 'string' ? json : JSON.stringify(json));
+    await fs.writeFile(path.join(dir, name, 'model.onnx'), bytes);
+    return path.join(dir, name);
+  }
+
+  const signed = (): BundleManifestInput => ({ ...manifestFixture(), model: { ...manifestFixture().model, sha256: sha256Hex(modelBytes) } });
+
+  it('covers bundle.json and the model: reformatting keeps it, swapping two features changes it', async () => {
+    const base = await loadBundle(store, await bundleWith('a', signed()));
+    expect(base.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(base.digest).toBe(bundleDigest(signed(), modelBytes));
+    const reformatted = await loadBundle(store, await bundleWith('b', `${JSON.stringify(signed(), null, 4)}\n`));
+    expect(reformatted.digest).toBe(base.digest);
+    const swapped = signed();
+    swapped.features = [swapped.features[1]!, swapped.features[0]!, swapped.features[2]!];
+    expect((await loadBundle(store, await bundleWith('c', swapped))).digest).not.toBe(base.digest);
+    const otherModel = Uint8Array.from(modelBytes, (b) => b ^ 1);
+    const retrained = { ...signed(), model: { ...signed().model, sha256: sha256Hex(otherModel) } };
+    expect((await loadBundle(store, await bundleWith('d', retrained, otherModel))).digest).not.toBe(base.digest);
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: null }] })).toBe('{"a":[{"c":null,"d":2}],"b":1}');
+  });
+
+  it('refuses a bundle whose digest differs from the planned one', async () => {
+    const uri = await bundleWith('a', signed());
+    const error = await churnErrorOf(() => loadBundle(store, uri, 'f'.repeat(64)));
+    expect(error.code).toBe('INVALID_BUNDLE');
+    expect(error.message).toMatch(/changed since the run was planned/);
+  });
+
+  it('refuses a model.file outside the bundle folder', async () => {
+    for (const file of ['../model.onnx', '/etc/passwd', 's3://other/model.onnx', 'a//b.onnx']) {
+      const uri = await bundleWith(`x${file.length}`, { ...signed(), model: { ...signed().model, file } });
+      const error = await churnErrorOf(() => loadBundle(store, uri));
+      expect(error.code).toBe('INVALID_BUNDLE');
+      expect(error.message).toMatch(/must be a relative path inside the bundle folder/);
+    }
   });
 });
 

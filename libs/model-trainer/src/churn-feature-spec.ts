@@ -1,7 +1,7 @@
 import type { BundleManifestInput } from '@churn/model-bundle';
 
 /** Everything in a bundle except the model section, reference profile and training record. */
-export type ModelSpec = Pick<BundleManifestInput, 'features' | 'inputContract' | 'eligibility' | 'riskBands' | 'explain'>;
+export type ModelSpec = Pick<BundleManifestInput, 'features' | 'inputContract' | 'eligibility' | 'segments' | 'riskBands' | 'explain'>;
 
 const count = (name: string, extra: { max?: number; nullable?: boolean } = {}) => ({
   name,
@@ -70,11 +70,13 @@ export function churnModelSpec(): ModelSpec {
       rejectDuplicateIds: true,
     },
     eligibility: { column: 'status', in: ['active'] },
+    // Copied into the score table, so analysts filter by plan and MRR without a join.
+    segments: ['plan', 'mrr'],
     riskBands: [
       { name: 'low', minScore: 0 },
       { name: 'medium', minScore: 0.2 },
       { name: 'high', minScore: 0.5 },
     ],
-    explain: { method: 'sampling', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 },
+    explain: { method: 'auto', baseline: 'median', space: 'probability', policy: 'band:medium,high', permutations: 8 },
   };
 }

@@ -48,3 +48,12 @@ export function nullProbeFeatures(features: readonly FeatureSpec[]): FeatureSpec
   // fill NaN with no clip and no log1p makes the pipeline pass "no value" through as NaN.
   return features.map((f) => ({ ...f, fill: Number.NaN, clip: undefined, log1p: false, center: 0, scale: 1 }));
 }
+
+/** Per feature, how many of `rows` rows of a null-probe matrix (nullProbeFeatures) are NaN: no value before fill. */
+export function countNulls(probe: Float32Array, rows: number, width: number): number[] {
+  const nulls = new Array<number>(width).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < width; f++) if (Number.isNaN(probe[r * width + f]!)) nulls[f]!++;
+  }
+  return nulls;
+}

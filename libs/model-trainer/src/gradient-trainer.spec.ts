@@ -1,6 +1,6 @@
 import { fitModel, type LabelledMatrix } from './gradient-trainer';
 import { predictProbabilities } from './model-weights';
-import { rocAuc } from './roc-auc';
+import { rocAuc } from '@churn/monitoring';
 import { SeededRandom } from './seeded-random';
 
 /** Rows of two standard-normal features with labels drawn from sigmoid(logit(x0, x1)). */

@@ -1,8 +1,12 @@
-export { trainBundle } from './train-bundle';
+export { trainBundle, TRAIN_KINDS } from './train-bundle';
+export type { TrainKind } from './train-bundle';
+export { fitGbdt } from './gbdt-trainer';
+export type { GbdtOptions, GbdtResult } from './gbdt-trainer';
 export type { TrainBundleOptions, TrainResult } from './train-bundle';
 export { churnModelSpec } from './churn-feature-spec';
 export type { ModelSpec } from './churn-feature-spec';
-export { rocAuc } from './roc-auc';
+// rocAuc moved to @churn/monitoring (evaluation metrics); re-exported for existing callers.
+export { rocAuc } from '@churn/monitoring';
 export { exportMlpOnnx, exportLogisticOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
 export type { OnnxExportOptions } from './onnx-export';
 export { predictProbabilities } from './model-weights';
@@ -11,3 +15,9 @@ export { fitModel } from './gradient-trainer';
 export type { FitOptions, FitResult, LabelledMatrix, ModelKind } from './gradient-trainer';
 export { buildReferenceProfile } from './reference-profile';
 export type { ReferenceInput } from './reference-profile';
+export { computeReferenceProfile, profileBundle, createBundleScorer } from './profile-bundle';
+export type { ReferenceProfileOptions, ReferenceProfileResult, ProfileBundleOptions } from './profile-bundle';
+export { exportTreeEnsembleOnnx } from './onnx-export';
+export type { TreeExportOptions } from './onnx-export';
+export { readTreeEnsemble } from './onnx-tree-reader';
+export type { TreeReadResult, TreeOutputSpec } from './onnx-tree-reader';

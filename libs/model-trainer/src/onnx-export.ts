@@ -1,4 +1,5 @@
 import { onnx } from 'onnx-proto';
+import { TREE_NODE_MODES, type TreeEnsemble } from '@churn/explain';
 import type { LogisticWeights, MlpWeights } from './model-weights';
 
 /** Graph input and output names; bundle.json's model section names the same tensors. */
@@ -107,4 +108,154 @@ export function exportLogisticOnnx(weights: LogisticWeights, options: OnnxExport
     node: [gemm([ONNX_INPUT_NAME, 'coefficients', 'intercept'], 'churn_logit'), node('Sigmoid', ['churn_logit'], ONNX_OUTPUT_NAME)],
   };
   return encodeModel(graph, options);
+}
+
+/** How a tree ensemble is written: our GBDT export, or the shapes tree converters emit. */
+export interface TreeExportOptions extends OnnxExportOptions {
+  /**
+   * `regressor-sigmoid` (default, `churn train --kind gbdt`): TreeEnsembleRegressor (the margin)
+   * then Sigmoid -> churn_probability [batch, 1]. `classifier`: a binary TreeEnsembleClassifier
+   * with outputs `label` (int64 [batch]) and `probabilities` (float [batch, 2]), as the XGBoost,
+   * LightGBM and scikit-learn converters emit it with zipmap=False.
+   */
+  shape?: 'regressor-sigmoid' | 'classifier';
+  /** classifier: append a ZipMap (what converters emit without zipmap=False), for testing its refusal. */
+  zipMap?: boolean;
+}
+
+const ML_DOMAIN = 'ai.onnx.ml';
+const ML_OPSET_VERSION = 3;
+
+/** Per-node attribute arrays with tree-local node ids (0 = root, breadth first). */
+function treeAttributes(trees: TreeEnsemble): { attrs: onnx.IAttributeProto[]; leaves: { tree: number; node: number; value: number }[] } {
+  const A = onnx.AttributeProto.AttributeType;
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const values: number[] = [];
+  const modes: Uint8Array[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  const missing: number[] = [];
+  const leaves: { tree: number; node: number; value: number }[] = [];
+  const encoder = new TextEncoder();
+  trees.roots.forEach((root, t) => {
+    const order = [root];
+    const local = new Map<number, number>([[root, 0]]);
+    for (let i = 0; i < order.length; i++) {
+      const node = order[i]!;
+      if (trees.feature[node]! >= 0) {
+        for (const child of [trees.trueChild[node]!, trees.falseChild[node]!]) {
+          local.set(child, order.length);
+          order.push(child);
+        }
+      }
+    }
+    for (const node of order) {
+      const leaf = trees.feature[node]! < 0;
+      treeIds.push(t);
+      nodeIds.push(local.get(node)!);
+      featureIds.push(leaf ? 0 : trees.feature[node]!);
+      values.push(leaf ? 0 : trees.threshold[node]!);
+      modes.push(encoder.encode(TREE_NODE_MODES[trees.mode[node]!]));
+      trueIds.push(leaf ? 0 : local.get(trees.trueChild[node]!)!);
+      falseIds.push(leaf ? 0 : local.get(trees.falseChild[node]!)!);
+      missing.push(trees.missingTrue[node]!);
+      if (leaf) leaves.push({ tree: t, node: local.get(node)!, value: trees.leafValue[node]! });
+    }
+  });
+  const attrs: onnx.IAttributeProto[] = [
+    { name: 'nodes_treeids', type: A.INTS, ints: treeIds },
+    { name: 'nodes_nodeids', type: A.INTS, ints: nodeIds },
+    { name: 'nodes_featureids', type: A.INTS, ints: featureIds },
+    { name: 'nodes_values', type: A.FLOATS, floats: values },
+    { name: 'nodes_modes', type: A.STRINGS, strings: modes },
+    { name: 'nodes_truenodeids', type: A.INTS, ints: trueIds },
+    { name: 'nodes_falsenodeids', type: A.INTS, ints: falseIds },
+    { name: 'nodes_missing_value_tracks_true', type: A.INTS, ints: missing },
+  ];
+  return { attrs, leaves };
+}
+
+/**
+ * A tree ensemble as an ONNX model (`ai.onnx.ml` opset 3). Thresholds and leaf weights are
+ * written as float32, the values `TreeEnsemble` holds for a trained model, so ONNX Runtime and
+ * `treeMargin` compute the same function (up to float32 summation).
+ */
+export function exportTreeEnsembleOnnx(trees: TreeEnsemble, options: TreeExportOptions = {}): Uint8Array {
+  const A = onnx.AttributeProto.AttributeType;
+  const text = (s: string) => new TextEncoder().encode(s);
+  const { attrs, leaves } = treeAttributes(trees);
+  const input = matrixValueInfo(ONNX_INPUT_NAME, trees.featureCount);
+  let graph: onnx.IGraphProto;
+  if ((options.shape ?? 'regressor-sigmoid') === 'regressor-sigmoid') {
+    if (trees.link !== 'logistic') throw new RangeError('regressor-sigmoid export needs a logistic-link ensemble');
+    const regressor: onnx.INodeProto = {
+      opType: 'TreeEnsembleRegressor',
+      domain: ML_DOMAIN,
+      name: 'churn_trees',
+      input: [ONNX_INPUT_NAME],
+      output: ['churn_margin'],
+      attribute: [
+        ...attrs,
+        { name: 'n_targets', type: A.INT, i: 1 },
+        { name: 'target_treeids', type: A.INTS, ints: leaves.map((l) => l.tree) },
+        { name: 'target_nodeids', type: A.INTS, ints: leaves.map((l) => l.node) },
+        { name: 'target_ids', type: A.INTS, ints: leaves.map(() => 0) },
+        { name: 'target_weights', type: A.FLOATS, floats: leaves.map((l) => l.value) },
+        { name: 'base_values', type: A.FLOATS, floats: [trees.base] },
+        { name: 'post_transform', type: A.STRING, s: text('NONE') },
+        { name: 'aggregate_function', type: A.STRING, s: text('SUM') },
+      ],
+    };
+    graph = {
+      name: 'churn_gbdt',
+      input: [input],
+      output: [matrixValueInfo(ONNX_OUTPUT_NAME, 1)],
+      node: [regressor, node('Sigmoid', ['churn_margin'], ONNX_OUTPUT_NAME)],
+    };
+  } else {
+    const post = trees.link === 'logistic' ? 'LOGISTIC' : 'NONE';
+    const classLeaves = leaves.map((l) => ({ ...l, id: 0 }));
+    const classifier: onnx.INodeProto = {
+      opType: 'TreeEnsembleClassifier',
+      domain: ML_DOMAIN,
+      name: 'churn_trees',
+      input: [ONNX_INPUT_NAME],
+      output: ['label', options.zipMap ? 'probability_tensor' : 'probabilities'],
+      attribute: [
+        ...attrs,
+        { name: 'classlabels_int64s', type: A.INTS, ints: [0, 1] },
+        { name: 'class_treeids', type: A.INTS, ints: classLeaves.map((l) => l.tree) },
+        { name: 'class_nodeids', type: A.INTS, ints: classLeaves.map((l) => l.node) },
+        { name: 'class_ids', type: A.INTS, ints: classLeaves.map((l) => l.id) },
+        { name: 'class_weights', type: A.FLOATS, floats: classLeaves.map((l) => l.value) },
+        { name: 'base_values', type: A.FLOATS, floats: [trees.base] },
+        { name: 'post_transform', type: A.STRING, s: text(post) },
+      ],
+    };
+    const label: onnx.IValueInfoProto = { name: 'label', type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [{ dimParam: 'batch' }] } } } };
+    const nodes = [classifier];
+    let probabilities = matrixValueInfo('probabilities', 2);
+    if (options.zipMap) {
+      nodes.push({ opType: 'ZipMap', domain: ML_DOMAIN, name: 'zipmap', input: ['probability_tensor'], output: ['output_probability'], attribute: [{ name: 'classlabels_int64s', type: A.INTS, ints: [0, 1] }] });
+      probabilities = {
+        name: 'output_probability',
+        type: { sequenceType: { elemType: { mapType: { keyType: onnx.TensorProto.DataType.INT64, valueType: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } } } },
+      };
+    }
+    graph = { name: 'tree_classifier', input: [input], output: [label, probabilities], node: nodes };
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [
+      { domain: '', version: OPSET_VERSION },
+      { domain: ML_DOMAIN, version: ML_OPSET_VERSION },
+    ],
+    producerName: 'churn-scoring/model-trainer',
+    docString: options.description ?? '',
+    graph,
+    metadataProps: options.featureIds ? [{ key: 'feature_ids', value: JSON.stringify(options.featureIds) }] : [],
+  });
+  return new Uint8Array(onnx.ModelProto.encode(model).finish());
 }

@@ -1,5 +1,6 @@
 import { referenceProfileSchema } from '@churn/model-bundle';
-import { binIndex, buildReferenceProfile, featureProfile, quantile, scoreProfile } from './reference-profile';
+import { binIndex } from '@churn/monitoring';
+import { buildReferenceProfile, featureProfile, quantile, scoreProfile } from './reference-profile';
 import { SeededRandom } from './seeded-random';
 
 function strictlyIncreasing(values: readonly number[]): boolean {

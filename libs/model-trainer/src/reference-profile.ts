@@ -1,4 +1,6 @@
 import type { FeatureProfile, ReferenceProfile } from '@churn/model-bundle';
+// One bin rule for the profile and for drift at scoring time (@churn/monitoring).
+import { binIndex } from '@churn/monitoring';
 
 /** Quantile bins per feature histogram. */
 export const FEATURE_BINS = 10;
@@ -13,19 +15,6 @@ export function quantile(sorted: Float64Array, q: number): number {
   const lower = Math.floor(position);
   const upper = Math.min(lower + 1, n - 1);
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
-}
-
-/** Index of the bin holding `value`: bins are [edge_k, edge_k+1), the last one closed; outside values clamp. */
-export function binIndex(edges: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = edges.length - 1;
-  // Largest k with edges[k] <= value.
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (edges[mid]! <= value) lo = mid;
-    else hi = mid;
-  }
-  return Math.min(lo, edges.length - 2);
 }
 
 function distinctValues(sorted: Float64Array, limit: number): number[] | undefined {
@@ -75,12 +64,14 @@ function mean(values: ArrayLike<number>): number {
 
 /** Profile of one feature's raw values (after fill/clip/log1p, before standardisation). */
 export function featureProfile(values: Float64Array, nullRows: number): FeatureProfile {
-  const sorted = Float64Array.from(values).sort();
+  // A feature with `fill: null` keeps missing values as NaN: they count as nulls, not values.
+  const present = values.filter((v) => !Number.isNaN(v));
+  const sorted = present.length > 0 ? present.sort() : Float64Array.of(0);
   const edges = featureEdges(sorted);
   return {
     edges,
     counts: histogram(edges, sorted),
-    nullRate: sorted.length === 0 ? 0 : nullRows / sorted.length,
+    nullRate: values.length === 0 ? 0 : nullRows / values.length,
     mean: mean(sorted),
     median: quantile(sorted, 0.5),
     min: sorted[0]!,
@@ -109,6 +100,8 @@ export interface ReferenceInput {
   /** P(churn) of the same rows. */
   scores: ArrayLike<number>;
   rows: number;
+  /** Share of the snapshot's rows that broke the input contract (recorded for drift). */
+  quarantineRate?: number;
 }
 
 /** The drift reference stored in bundle.json: per-feature profiles and the score distribution. */
@@ -122,5 +115,5 @@ export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
     for (let r = 0; r < rows; r++) column[r] = raw[r * width + f]!;
     features[id] = featureProfile(column, input.nullCounts[f] ?? 0);
   });
-  return { rows, features, score: scoreProfile(input.scores) };
+  return { rows, ...(input.quarantineRate === undefined ? {} : { quarantineRate: input.quarantineRate }), features, score: scoreProfile(input.scores) };
 }

@@ -11,12 +11,14 @@ import { normalizeUri, type ObjectStore } from '@churn/object-store';
 import { OnnxScorer } from '@churn/onnx-runner';
 import { SYNTH_COLUMNS, trueChurnProbability } from '@churn/synth-data';
 import { churnModelSpec, type ModelSpec } from './churn-feature-spec';
-import { fitStandardization, nullProbeFeatures, withoutStandardization } from './feature-standardization';
-import { fitModel, type FitOptions, type ModelKind } from './gradient-trainer';
+import { countNulls, fitStandardization, nullProbeFeatures, withoutStandardization } from './feature-standardization';
+import { treeMargin, treeProbability } from '@churn/explain';
+import { fitGbdt, type GbdtOptions } from './gbdt-trainer';
+import { fitModel, type FitOptions } from './gradient-trainer';
 import { predictProbabilities, type ModelWeights } from './model-weights';
-import { exportLogisticOnnx, exportMlpOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
+import { exportLogisticOnnx, exportMlpOnnx, exportTreeEnsembleOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
 import { buildReferenceProfile } from './reference-profile';
-import { rocAuc } from './roc-auc';
+import { rocAuc } from '@churn/monitoring';
 import { featureMatrix, loadTrainingData, type RowSet } from './training-data';
 
 export interface TrainBundleOptions {
@@ -24,8 +26,8 @@ export interface TrainBundleOptions {
   dataUri: string;
   /** Bundle folder to write (model.onnx + bundle.json). */
   outUri: string;
-  /** Default 'mlp'. */
-  kind?: ModelKind;
+  /** Default 'mlp'; 'gbdt' trains gradient-boosted trees (exported as TreeEnsembleRegressor + Sigmoid). */
+  kind?: TrainKind;
   /** Drives the split, sampling, init and batch order. Default 42. */
   seed?: number;
   /** Partition to train on; default the latest. */
@@ -42,6 +44,10 @@ export interface TrainBundleOptions {
   labelColumn?: string;
   /** Optimiser overrides (hidden units, learning rate, epochs, ...); defaults suit ~10k-1M rows. */
   fit?: Omit<FitOptions, 'kind' | 'seed' | 'log'>;
+  /** Boosting overrides for kind gbdt (trees, depth, learning rate, ...). */
+  gbdt?: Omit<GbdtOptions, 'seed' | 'log'>;
+  /** kind gbdt: also fit the MLP on the same split and report its held-out AUC beside (default true). */
+  compareMlp?: boolean;
   log?: (message: string) => void;
 }
 
@@ -51,23 +57,22 @@ export interface TrainResult {
   heldOutAuc: number;
   /** AUC of the generator's true probabilities on the same held-out rows (synthetic data only). */
   trueAuc?: number;
+  /** kind gbdt with compareMlp: the MLP's held-out AUC on the same rows. */
+  mlpAuc?: number;
   trainRows: number;
   heldOutRows: number;
   seconds: number;
 }
 
+export const TRAIN_KINDS = ['mlp', 'logistic', 'gbdt'] as const;
+export type TrainKind = (typeof TRAIN_KINDS)[number];
+
 /** Share of customers (by seeded hash of the id) kept out of training. */
 const HELD_OUT_FRACTION = 0.2;
 /** ONNX Runtime and the TypeScript forward pass must agree this closely, or the export is broken. */
 const EXPORT_TOLERANCE = 1e-4;
-
-function countNulls(probe: Float32Array, rows: number, width: number): number[] {
-  const nulls = new Array<number>(width).fill(0);
-  for (let r = 0; r < rows; r++) {
-    for (let f = 0; f < width; f++) if (Number.isNaN(probe[r * width + f]!)) nulls[f]!++;
-  }
-  return nulls;
-}
+/** Trees: ONNX Runtime must score the exported ensemble as the TypeScript model does, to float32 summation. */
+const TREE_EXPORT_TOLERANCE = 1e-6;
 
 function describe(weights: ModelWeights, featureCount: number): string {
   return weights.kind === 'mlp'
@@ -149,19 +154,38 @@ export async function trainBundle(store: ObjectStore, options: TrainBundleOption
   const heldOutX = featureMatrix(heldOut, finalFeatures);
   log?.(`[${elapsed()}s] features computed (${width} per row)`);
 
-  const fit = fitModel({ x: trainX, y: train.labels, rows: train.count, features: width }, { ...options.fit, kind, seed, ...(log ? { log } : {}) });
-  log?.(`[${elapsed()}s] ${kind} trained: best epoch ${fit.bestEpoch} of ${fit.epochs}`);
-
   const featureIds = finalFeatures.map((f) => f.id);
-  const description = describe(fit.weights, width);
-  const modelBytes =
-    fit.weights.kind === 'mlp' ? exportMlpOnnx(fit.weights, { featureIds, description }) : exportLogisticOnnx(fit.weights, { featureIds, description });
+  const trainMatrix = { x: trainX, y: train.labels, rows: train.count, features: width };
+  let modelBytes: Uint8Array;
+  let reference: Float64Array | Float32Array;
+  let description: string;
+  let tolerance = EXPORT_TOLERANCE;
+  if (kind === 'gbdt') {
+    const fit = fitGbdt(trainMatrix, { ...options.gbdt, seed });
+    log?.(`[${elapsed()}s] gbdt trained: ${fit.bestTrees} trees kept of ${fit.treesGrown} grown (early stopping on ${fit.validationRows} validation rows)`);
+    const trees = fit.trees;
+    description = `gradient-boosted trees: ${trees.roots.length} trees of depth <= ${options.gbdt?.depth ?? 5} on ${width} features -> sigmoid P(churn within 30 days)`;
+    modelBytes = exportTreeEnsembleOnnx(trees, { featureIds, description });
+    reference = Float64Array.from({ length: heldOut.count }, (_, r) => treeProbability(trees, treeMargin(trees, heldOutX, r * width)));
+    tolerance = TREE_EXPORT_TOLERANCE;
+  } else {
+    const fit = fitModel(trainMatrix, { ...options.fit, kind, seed, ...(log ? { log } : {}) });
+    log?.(`[${elapsed()}s] ${kind} trained: best epoch ${fit.bestEpoch} of ${fit.epochs}`);
+    description = describe(fit.weights, width);
+    modelBytes = fit.weights.kind === 'mlp' ? exportMlpOnnx(fit.weights, { featureIds, description }) : exportLogisticOnnx(fit.weights, { featureIds, description });
+    reference = predictProbabilities(fit.weights, heldOutX, heldOut.count);
+  }
   const scores = await scoreWithOnnx(modelBytes, heldOutX, heldOut.count, width);
-  const reference = predictProbabilities(fit.weights, heldOutX, heldOut.count);
   let worst = 0;
   for (let i = 0; i < scores.length; i++) worst = Math.max(worst, Math.abs(scores[i]! - reference[i]!));
-  if (!(worst <= EXPORT_TOLERANCE)) {
+  if (!(worst <= tolerance)) {
     throw new ChurnError('MODEL_MISMATCH', `the exported ONNX model disagrees with the trained model by up to ${worst} on held-out rows; the export is broken`);
+  }
+  let mlpAuc: number | undefined;
+  if (kind === 'gbdt' && options.compareMlp !== false) {
+    const mlp = fitModel(trainMatrix, { ...options.fit, kind: 'mlp', seed });
+    mlpAuc = rocAuc(predictProbabilities(mlp.weights, heldOutX, heldOut.count), heldOut.labels);
+    log?.(`[${elapsed()}s] MLP fitted on the same split for comparison: held-out AUC ${mlpAuc.toFixed(4)}`);
   }
 
   const heldOutAuc = rocAuc(scores, heldOut.labels);
@@ -174,6 +198,7 @@ export async function trainBundle(store: ObjectStore, options: TrainBundleOption
     nullCounts: countNulls(featureMatrix(heldOut, nullProbeFeatures(features)), heldOut.count, width),
     scores,
     rows: heldOut.count,
+    quarantineRate: counts.read > 0 ? counts.badRows / counts.read : 0,
   });
 
   const bundleUri = normalizeUri(options.outUri);
@@ -189,6 +214,7 @@ export async function trainBundle(store: ObjectStore, options: TrainBundleOption
       features: finalFeatures,
       inputContract: spec.inputContract,
       ...(spec.eligibility ? { eligibility: spec.eligibility } : {}),
+      ...(spec.segments ? { segments: spec.segments } : {}),
       riskBands: spec.riskBands,
       ...(spec.explain ? { explain: spec.explain } : {}),
       reference: profile,
@@ -207,5 +233,5 @@ export async function trainBundle(store: ObjectStore, options: TrainBundleOption
   );
   const seconds = (performance.now() - started) / 1000;
   log?.(`[${seconds.toFixed(1)}s] bundle written to ${bundleUri}`);
-  return { manifest, bundleUri, heldOutAuc, ...(trueAuc === undefined ? {} : { trueAuc }), trainRows: train.count, heldOutRows: heldOut.count, seconds };
+  return { manifest, bundleUri, heldOutAuc, ...(trueAuc === undefined ? {} : { trueAuc }), ...(mlpAuc === undefined ? {} : { mlpAuc }), trainRows: train.count, heldOutRows: heldOut.count, seconds };
 }

@@ -197,6 +197,36 @@ describe('LocalObjectStore', () => {
     });
   });
 
+  describe('putIfAbsent', () => {
+    it('creates an object once: a second call, or a racing one, finds it there', async () => {
+      const uri = pathToFileURL(path.join(dir, 'lease', 'x.json')).href;
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putIfAbsent(uri, `writer ${i}`)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect(new TextDecoder().decode(await store.get(uri))).toBe(`writer ${winner}`);
+      expect(await store.putIfAbsent(uri, 'late')).toBe(false);
+      expect((await fs.readdir(path.join(dir, 'lease'))).sort()).toEqual(['x.json']);
+    });
+  });
+
+  describe('copy', () => {
+    it('copies an object into place, replacing what was there, creating folders', async () => {
+      const from = pathToFileURL(path.join(dir, 'staging', 'a.bin')).href;
+      const to = pathToFileURL(path.join(dir, 'published', 'deep', 'a.bin')).href;
+      await store.put(from, 'new');
+      await store.put(to, 'old');
+      await store.copy(from, to);
+      expect(new TextDecoder().decode(await store.get(to))).toBe('new');
+      expect(new TextDecoder().decode(await store.get(from))).toBe('new');
+      expect((await fs.readdir(path.join(dir, 'published', 'deep'))).sort()).toEqual(['a.bin']);
+    });
+
+    it('fails with INPUT_NOT_FOUND when the source is missing', async () => {
+      const error = await churnErrorOf(() => store.copy(pathToFileURL(path.join(dir, 'nope')).href, pathToFileURL(path.join(dir, 'x')).href));
+      expect(error.code).toBe('INPUT_NOT_FOUND');
+    });
+  });
+
   describe('delete', () => {
     it('removes an object', async () => {
       await store.put(uri('del/x'), 'x');

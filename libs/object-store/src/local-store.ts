@@ -133,6 +133,44 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async putIfAbsent(uri: string, body: Uint8Array | string): Promise<boolean> {
+    const file = localPath(uri);
+    // Written in full to a temporary file, then linked into place: link() fails with EEXIST when
+    // the target exists, so exactly one writer wins and no reader sees a half-written object.
+    const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, body);
+      await fs.link(tmp, file);
+      return true;
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw ioError('write', uri, cause);
+    } finally {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    const source = localPath(from);
+    const target = localPath(to);
+    const tmp = path.join(path.dirname(target), `.tmp-${path.basename(target)}-${randomBytes(6).toString('hex')}`);
+    try {
+      await fs.stat(source);
+    } catch (cause) {
+      throw ioError('read', from, cause);
+    }
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      // A hard link costs no bytes; across file systems, a copy.
+      await fs.link(source, tmp).catch(() => fs.copyFile(source, tmp));
+      await fs.rename(tmp, target);
+    } catch (cause) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw ioError('write', to, cause);
+    }
+  }
+
   async delete(uri: string): Promise<void> {
     try {
       await fs.rm(localPath(uri), { force: true });

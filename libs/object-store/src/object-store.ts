@@ -4,6 +4,8 @@ export interface ObjectInfo {
   uri: string;
   size: number;
   lastModified?: Date;
+  /** The object's entity tag on S3 (a content fingerprint); absent for local files. */
+  etag?: string;
 }
 
 export interface PutOptions {
@@ -27,6 +29,18 @@ export interface ObjectStore {
    * readers never see a half-written file; an S3 PUT is atomic by itself.
    */
   put(uri: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;
+  /**
+   * Creates an object only if none exists at `uri`: true when this call created it, false when
+   * one was already there. Local: an exclusive create (`O_EXCL`); S3: a conditional PUT
+   * (`If-None-Match: *`). Used for leases.
+   */
+  putIfAbsent(uri: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
+  /**
+   * Copies an object to another key of the same store, replacing what is there: a hard link (or
+   * a copy) renamed into place locally, a server-side copy on S3. Readers of `to` see the old
+   * object or the new one, never a partial one.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** Removes an object; removing a missing object is not an error. */
   delete(uri: string): Promise<void>;
 }

@@ -22,19 +22,41 @@ function isNotFound(cause: unknown): boolean {
   return err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
 }
 
-function s3Error(action: string, uri: string, cause: unknown): ChurnError {
+/** host:port the client sends to, for messages: the configured endpoint, or AWS's regional one. */
+async function endpointOf(client: S3.S3Client): Promise<string> {
+  try {
+    const configured = await client.config.endpoint?.();
+    if (configured) return `${configured.hostname}:${configured.port ?? (configured.protocol === 'http:' ? 80 : 443)}`;
+    return `s3.${await client.config.region()}.amazonaws.com:443`;
+  } catch {
+    return 'the S3 endpoint';
+  }
+}
+
+async function s3Error(client: S3.S3Client, action: string, uri: string, cause: unknown): Promise<ChurnError> {
   if (isNotFound(cause)) return new ChurnError('INPUT_NOT_FOUND', `${uri} does not exist`, { cause, details: { uri } });
   const err = cause as { name?: string; message?: string };
-  return new ChurnError('IO_ERROR', `cannot ${action} ${uri}: ${err?.name ?? 'Error'}: ${err?.message ?? String(cause)}`, {
+  const endpoint = await endpointOf(client);
+  return new ChurnError('IO_ERROR', `cannot ${action} ${uri} at ${endpoint}: ${err?.name ?? 'Error'}: ${err?.message ?? String(cause)}`, {
     cause,
-    details: { uri },
+    details: { uri, endpoint },
   });
+}
+
+/** A positive whole number from the environment, or the default when unset. */
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name] ? Number(env[name]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new ChurnError('INVALID_ARGUMENT', `${name} must be a positive whole number, got "${env[name]}"`, { details: { variable: name } });
+  return value;
 }
 
 /**
  * Client settings from the standard AWS environment. The SDK itself reads region,
  * credentials and `AWS_ENDPOINT_URL`; a custom endpoint (MinIO, s3rver) gets path-style
- * addressing unless `AWS_S3_FORCE_PATH_STYLE=false`.
+ * addressing unless `AWS_S3_FORCE_PATH_STYLE=false`. Every request is bounded, so a dead or
+ * silent endpoint fails with IO_ERROR instead of hanging: connecting within
+ * `CHURN_CONNECT_TIMEOUT_MS` (5 s), response headers within `CHURN_S3_REQUEST_TIMEOUT_MS` (30 s),
+ * `CHURN_S3_MAX_ATTEMPTS` (3) attempts with the SDK's backoff.
  */
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3.S3ClientConfig {
   const endpoint = env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'];
@@ -43,6 +65,13 @@ export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3.S3Clie
     region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
     forcePathStyle,
     ...(endpoint ? { endpoint } : {}),
+    maxAttempts: positiveFromEnv(env, 'CHURN_S3_MAX_ATTEMPTS', 3),
+    // Options of the SDK's own Node HTTP handler (no import of @smithy/node-http-handler needed).
+    requestHandler: {
+      connectionTimeout: positiveFromEnv(env, 'CHURN_CONNECT_TIMEOUT_MS', 5_000),
+      requestTimeout: positiveFromEnv(env, 'CHURN_S3_REQUEST_TIMEOUT_MS', 30_000),
+      throwOnRequestTimeout: true,
+    },
   };
 }
 
@@ -63,13 +92,13 @@ export class S3ObjectStore implements ObjectStore {
           if (!item.Key) continue;
           // `prefix` must match whole path segments: s3://b/data must not list s3://b/data2/x.
           if (key && !key.endsWith('/') && item.Key !== key && !item.Key.startsWith(`${key}/`)) continue;
-          out.push({ uri: `s3://${bucket}/${item.Key}`, size: item.Size ?? 0, lastModified: item.LastModified });
+          out.push({ uri: `s3://${bucket}/${item.Key}`, size: item.Size ?? 0, lastModified: item.LastModified, ...(item.ETag ? { etag: item.ETag } : {}) });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (cause) {
       if ((cause as { name?: string }).name === 'NoSuchBucket') return [];
-      throw s3Error('list', prefixUri, cause);
+      throw await s3Error(this.client, 'list', prefixUri, cause);
     }
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
@@ -78,10 +107,10 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = s3Location(uri);
     try {
       const res = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }));
-      return { uri: `s3://${bucket}/${key}`, size: res.ContentLength ?? 0, lastModified: res.LastModified };
+      return { uri: `s3://${bucket}/${key}`, size: res.ContentLength ?? 0, lastModified: res.LastModified, ...(res.ETag ? { etag: res.ETag } : {}) };
     } catch (cause) {
       if (isNotFound(cause)) return undefined;
-      throw s3Error('head', uri, cause);
+      throw await s3Error(this.client, 'head', uri, cause);
     }
   }
 
@@ -94,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
     } catch (cause) {
       // A range that starts past the end is a 416 on S3; answer like a local read: no bytes.
       if (range && (cause as { name?: string } | undefined)?.name === 'InvalidRange') return new Uint8Array(0);
-      throw s3Error('read', uri, cause);
+      throw await s3Error(this.client, 'read', uri, cause);
     }
   }
 
@@ -121,7 +150,35 @@ export class S3ObjectStore implements ObjectStore {
           details: { uri },
         });
       }
-      throw s3Error('write', uri, cause);
+      throw await s3Error(this.client, 'write', uri, cause);
+    }
+  }
+
+  async putIfAbsent(uri: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
+    const { bucket, key } = s3Location(uri);
+    // AWS S3 and MinIO honour If-None-Match on PUT; a server that ignores it (s3rver) would let a
+    // second writer overwrite, so an existing object is checked for first. That narrows the race
+    // on such servers to two writers checking at the same instant (docs/operations.md).
+    if (await this.head(uri)) return false;
+    try {
+      await this.client.send(new (sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, IfNoneMatch: '*' }));
+      return true;
+    } catch (cause) {
+      const err = cause as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412 || err.name === 'ConditionalRequestConflict' || err.$metadata?.httpStatusCode === 409) return false;
+      throw await s3Error(this.client, 'write', uri, cause);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    const source = s3Location(from);
+    const target = s3Location(to);
+    try {
+      await this.client.send(
+        new (sdk().CopyObjectCommand)({ Bucket: target.bucket, Key: target.key, CopySource: `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}` }),
+      );
+    } catch (cause) {
+      throw await s3Error(this.client, 'copy', `${from} to ${to}`, cause);
     }
   }
 
@@ -131,7 +188,7 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: bucket, Key: key }));
     } catch (cause) {
       if (isNotFound(cause)) return;
-      throw s3Error('delete', uri, cause);
+      throw await s3Error(this.client, 'delete', uri, cause);
     }
   }
 }

@@ -30,6 +30,15 @@ class RecordingStore implements ObjectStore {
     this.calls.push(`put ${uri}`);
     this.objects.set(uri, { body, options });
   }
+  async putIfAbsent(uri: string, body: Uint8Array | string): Promise<boolean> {
+    this.calls.push(`putIfAbsent ${uri}`);
+    if (this.objects.has(uri)) return false;
+    this.objects.set(uri, { body });
+    return true;
+  }
+  async copy(from: string, to: string): Promise<void> {
+    this.calls.push(`copy ${from} ${to}`);
+  }
   async delete(uri: string): Promise<void> {
     this.calls.push(`delete ${uri}`);
     this.objects.delete(uri);

@@ -1,3 +1,4 @@
+import { ChurnError } from '@churn/errors';
 import type { ObjectStore, PutOptions } from './object-store';
 import { LocalObjectStore } from './local-store';
 import { S3ObjectStore } from './s3-store';
@@ -25,6 +26,12 @@ export class RoutingObjectStore implements ObjectStore {
   async getRange(uri: string, start: number, end: number) { return this.backend(uri).getRange(uri, start, end); }
   async get(uri: string) { return this.backend(uri).get(uri); }
   async put(uri: string, body: Uint8Array | string, options?: PutOptions) { return this.backend(uri).put(uri, body, options); }
+  async putIfAbsent(uri: string, body: Uint8Array | string, options?: PutOptions) { return this.backend(uri).putIfAbsent(uri, body, options); }
+  async copy(from: string, to: string) {
+    const backend = this.backend(from);
+    if (backend !== this.backend(to)) throw new ChurnError('INVALID_ARGUMENT', `cannot copy ${from} to ${to}: both must be on the same store`);
+    return backend.copy(from, to);
+  }
   async delete(uri: string) { return this.backend(uri).delete(uri); }
 }
 

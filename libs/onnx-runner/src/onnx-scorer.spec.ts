@@ -1,7 +1,10 @@
 // Must come first: lets ONNX Runtime's output tensors pass onnxruntime-common's typed-array checks.
 import { onnx } from 'onnx-proto';
 import { ChurnError } from '@churn/errors';
-import { DEVICES, candidateDevices, parseDevice } from './execution-provider';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DEVICES, candidateDevices, parseDevice, webgpuHostProblem } from './execution-provider';
 import { OnnxScorer, inspectModel, signatureProblems, type ModelSignature, type ScorerOptions } from './onnx-scorer';
 import { churnErrorOf } from '@churn/testing';
 
@@ -206,18 +209,57 @@ describe('OnnxScorer', () => {
   const cpuOnly = !process.env['CHURN_TEST_CUDA'];
   const onCpuOnlyBuild = cpuOnly ? it : it.skip;
 
-  onCpuOnlyBuild('device auto falls back to the CPU (this build has no CUDA), logs why, and reports cpu', async () => {
+  onCpuOnlyBuild('device auto falls back to the CPU (this build has no CUDA, this host no GPU), logs why, and reports cpu', async () => {
     const log: string[] = [];
     const scorer = await OnnxScorer.create(options(probabilityModel, { device: 'auto', log: (m) => log.push(m) }));
     try {
       expect(scorer.device).toBe('cpu');
       expect(log).toHaveLength(1);
-      expect(log[0]).toMatch(/^execution provider fallback: cuda: .*; using cpu$/);
+      expect(log[0]).toMatch(/^execution provider fallback: cuda: [^;]+; webgpu: .+; using cpu$/);
+      expect(scorer.fallbacks).toEqual([expect.stringMatching(/^cuda: provider libraries not installed/), expect.stringMatching(/^webgpu: /)]);
       const features = featureMatrix(2);
       expectClose(await scorer.score(features, 2), expectedLinear(features, 2, W, B, sigmoid));
     } finally {
       await scorer.release();
     }
+  });
+
+  onCpuOnlyBuild('device auto tries WebGPU where a Vulkan driver is declared, and falls back to the CPU when it has no adapter', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'churn-vulkan-'));
+    const saved = { LD_LIBRARY_PATH: process.env['LD_LIBRARY_PATH'], VK_DRIVER_FILES: process.env['VK_DRIVER_FILES'] };
+    try {
+      // A loader and a hardware driver manifest as file names: enough for auto to ask ONNX
+      // Runtime, which finds no GPU adapter on this host (the loader already in place, if any,
+      // is what Dawn loads: LD_LIBRARY_PATH is read when the process starts).
+      writeFileSync(path.join(dir, 'libvulkan.so.1'), '');
+      writeFileSync(path.join(dir, 'nvidia_icd.json'), '{"file_format_version":"1.0.0","ICD":{"library_path":"libGLX_nvidia.so.0","api_version":"1.3"}}');
+      process.env['LD_LIBRARY_PATH'] = dir;
+      process.env['VK_DRIVER_FILES'] = path.join(dir, 'nvidia_icd.json');
+      const scorer = await OnnxScorer.create(options(probabilityModel, { device: 'auto' }));
+      try {
+        expect(scorer.device).toBe('cpu');
+        expect(scorer.fallbacks).toHaveLength(2);
+        expect(scorer.fallbacks[1]).toMatch(/^webgpu: /);
+        expect(scorer.fallbacks[1]).not.toMatch(/no Vulkan/);
+      } finally {
+        await scorer.release();
+      }
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --device webgpu without a GPU with DEVICE_UNAVAILABLE naming what WebGPU needs', async () => {
+    if (webgpuHostProblem() === undefined) return; // a host with a Vulkan driver: the GPU machine's kit covers it
+    const error = await churnErrorOf(OnnxScorer.create(options(probabilityModel, { device: 'webgpu' })));
+    expect(error.code).toBe('DEVICE_UNAVAILABLE');
+    expect(error.message).toContain('webgpu: ');
+    expect(error.message).toContain('Vulkan loader (libvulkan.so.1)');
+    expect(error.settings).toEqual(['device']);
   });
 
   it('logs nothing when the requested device works', async () => {
@@ -231,7 +273,8 @@ describe('OnnxScorer', () => {
     const error = await churnErrorOf(OnnxScorer.create(options(probabilityModel, { device: 'cuda' })));
     expect(error.code).toBe('DEVICE_UNAVAILABLE');
     expect(error.message).toContain('cuda: ');
-    expect(error.message).toContain('--device cpu');
+    expect(error.message).not.toContain('--device');
+    expect(error.settings).toEqual(['device']);
     expect(error.details['failures']).toEqual([expect.stringMatching(/^cuda: /)]);
   });
 
@@ -257,10 +300,13 @@ describe('OnnxScorer', () => {
     expect(error.code).toBe('MODEL_MISMATCH');
   });
 
-  it('refuses bytes that are not an ONNX model', async () => {
-    const error = await churnErrorOf(OnnxScorer.create(options(new TextEncoder().encode('definitely not onnx'))));
-    expect(error.code).toBe('DEVICE_UNAVAILABLE');
-    expect(error.message).toContain('cpu: ');
+  it('refuses bytes that are not an ONNX model as a bundle error, not a device error', async () => {
+    for (const device of ['cpu', 'auto'] as const) {
+      const error = await churnErrorOf(OnnxScorer.create(options(new TextEncoder().encode('definitely not onnx'), { device })));
+      expect(error.code).toBe('INVALID_BUNDLE');
+      expect(error.message).toMatch(/^ONNX Runtime cannot load the bundle's model: /);
+      expect(error.message).not.toContain('--device');
+    }
   });
 });
 
@@ -337,10 +383,54 @@ describe('parseDevice / candidateDevices', () => {
     expect(() => parseDevice('')).toThrow(ChurnError);
   });
 
-  it('tries CUDA then CPU for auto, and only the named provider otherwise', () => {
-    expect(candidateDevices('auto')).toEqual(['cuda', 'cpu']);
+  it('tries CUDA, then WebGPU, then CPU for auto, and only the named provider otherwise', () => {
+    expect(candidateDevices('auto')).toEqual(['cuda', 'webgpu', 'cpu']);
     expect(candidateDevices('cpu')).toEqual(['cpu']);
     expect(candidateDevices('cuda')).toEqual(['cuda']);
     expect(candidateDevices('webgpu')).toEqual(['webgpu']);
+  });
+});
+
+describe('webgpuHostProblem', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'churn-vulkan-root-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  const put = (rel: string, text = '') => {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), text);
+  };
+
+  it('names the missing Vulkan loader first', () => {
+    expect(webgpuHostProblem({ systemRoot: root, env: {} })).toBe('no Vulkan loader (libvulkan.so.1) found');
+  });
+
+  it('needs a driver manifest beside the loader', () => {
+    put('usr/lib/x86_64-linux-gnu/libvulkan.so.1');
+    expect(webgpuHostProblem({ systemRoot: root, env: {} })).toBe('no Vulkan driver manifest (ICD .json) found');
+  });
+
+  it('does not count software drivers (lavapipe, SwiftShader) as a GPU', () => {
+    put('usr/lib/x86_64-linux-gnu/libvulkan.so.1');
+    put('usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '{}');
+    expect(webgpuHostProblem({ systemRoot: root, env: {} })).toBe('only software Vulkan drivers found (lvp_icd.x86_64.json)');
+  });
+
+  it('accepts a hardware driver in the icd.d folders or declared by VK_DRIVER_FILES, and a loader on LD_LIBRARY_PATH', () => {
+    put('usr/lib64/libvulkan.so.1');
+    put('etc/vulkan/icd.d/nvidia_icd.json', '{}');
+    expect(webgpuHostProblem({ systemRoot: root, env: {} })).toBeUndefined();
+    put('nvidia/lib/libvulkan.so.1');
+    put('nvidia/icd/nvidia_icd.json', '{}');
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'churn-vulkan-none-'));
+    try {
+      const env = { LD_LIBRARY_PATH: path.join(root, 'nvidia/lib'), VK_DRIVER_FILES: path.join(root, 'nvidia/icd/nvidia_icd.json') };
+      expect(webgpuHostProblem({ systemRoot: elsewhere, env })).toBeUndefined();
+      // A declared file that does not exist counts for nothing (the loader then finds none).
+      expect(webgpuHostProblem({ systemRoot: elsewhere, env: { ...env, VK_DRIVER_FILES: path.join(root, 'missing.json') } })).toBe('no Vulkan driver manifest (ICD .json) found');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

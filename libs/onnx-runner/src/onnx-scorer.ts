@@ -1,6 +1,8 @@
-import { InferenceSession, Tensor, type InferenceSession as Session } from 'onnxruntime-node';
+import { InferenceSession, Tensor, env as ortEnv, type InferenceSession as Session } from 'onnxruntime-node';
 import { ChurnError } from '@churn/errors';
-import { candidateDevices, cudaProviderInstalled, type Device, type ResolvedDevice } from './execution-provider';
+import { autoSkipReason, candidateDevices, type Device, type ResolvedDevice } from './execution-provider';
+
+const ORT_VERSION = ortEnv.versions?.common ?? '1.x';
 
 /** What the ONNX graph declares about one input or output. */
 export interface TensorInfo {
@@ -85,7 +87,11 @@ export function signatureProblems(signature: ModelSignature, expected: Pick<Scor
   if (signature.inputs.length > 1) problems.push(`the graph has ${signature.inputs.length} inputs; a churn model must take one [batch, features] float32 tensor`);
   const output = signature.outputs.find((o) => o.name === expected.outputName);
   if (!output) {
-    problems.push(`the graph has no output "${expected.outputName}" (outputs: ${signature.outputs.map((o) => o.name).join(', ')})`);
+    const zipMap = signature.outputs.find((o) => o.elementType === 'non-tensor');
+    problems.push(
+      `the graph has no output "${expected.outputName}" (outputs: ${signature.outputs.map((o) => o.name).join(', ')})` +
+        (zipMap ? `; "${zipMap.name}" is not a tensor (a ZipMap of per-class maps): re-convert the model with zipmap=False to get a float [batch, 2] probabilities output` : ''),
+    );
   } else {
     if (output.elementType !== 'float32') {
       problems.push(`output "${output.name}" has element type ${output.elementType}, expected float32 (export scikit-learn classifiers with zipmap=False)`);
@@ -99,6 +105,20 @@ export function signatureProblems(signature: ModelSignature, expected: Pick<Scor
   return problems;
 }
 
+/** Scores one all-zero row; returns why it failed, or undefined. */
+async function probeRun(session: Session, options: ScorerOptions): Promise<string | undefined> {
+  try {
+    const input = new Tensor('float32', new Float32Array(options.featureCount), [1, options.featureCount]);
+    const result = await session.run({ [options.inputName]: input });
+    const output = result[options.outputName];
+    const ok = output !== undefined && output.data.length > 0;
+    for (const value of Object.values(result)) value.dispose();
+    return ok ? undefined : `no output "${options.outputName}"`;
+  } catch (cause) {
+    return (cause as Error).message.split('\n')[0] ?? String(cause);
+  }
+}
+
 /**
  * An ONNX session bound to one bundle: checks the graph against the bundle at load, picks the
  * execution provider, and scores a row-major feature matrix in large batches.
@@ -109,20 +129,32 @@ export class OnnxScorer {
     private readonly options: ScorerOptions,
     /** The execution provider actually in use. */
     readonly device: ResolvedDevice,
+    /** Why each provider `auto` tried before this one was not used (`cuda: ...`); empty otherwise. */
+    readonly fallbacks: readonly string[],
   ) {}
 
   static async create(options: ScorerOptions): Promise<OnnxScorer> {
     const failures: string[] = [];
     for (const device of candidateDevices(options.device)) {
-      if (options.device === 'auto' && device === 'cuda' && !cudaProviderInstalled()) {
-        failures.push('cuda: provider libraries not installed (GPU images install them with ONNXRUNTIME_NODE_INSTALL=cuda12)');
+      const skip = options.device === 'auto' ? autoSkipReason(device) : undefined;
+      if (skip) {
+        failures.push(`${device}: ${skip}`);
         continue;
       }
       let session: Session;
       try {
         session = await createSession(options.modelBytes, device, options.intraOpThreads);
       } catch (cause) {
-        failures.push(`${device}: ${(cause as Error).message.split('\n')[0]}`);
+        const reason = (cause as Error).message.split('\n')[0] ?? String(cause);
+        // The CPU provider runs every standard operator: if it cannot load the model, the model
+        // (the bundle) is at fault, not the host.
+        if (device === 'cpu') {
+          throw new ChurnError('INVALID_BUNDLE', `ONNX Runtime cannot load the bundle's model: ${reason}; re-export the model (or rebuild the bundle) with operators ONNX Runtime ${ORT_VERSION} supports`, {
+            cause,
+            details: { device, reason, failures },
+          });
+        }
+        failures.push(`${device}: ${reason}`);
         continue;
       }
       const problems = signatureProblems(signatureOf(session), options);
@@ -132,11 +164,26 @@ export class OnnxScorer {
           details: { problems },
         });
       }
+      // `auto` takes a GPU provider only once it has scored: a session can load and still fail
+      // on its first run (an adapter lost, a kernel the provider lacks).
+      if (options.device === 'auto' && device !== 'cpu') {
+        const probe = await probeRun(session, options);
+        if (probe) {
+          await session.release();
+          failures.push(`${device}: loaded but could not score (${probe})`);
+          continue;
+        }
+      }
       if (failures.length > 0) options.log?.(`execution provider fallback: ${failures.join('; ')}; using ${device}`);
-      return new OnnxScorer(session, options, device);
+      return new OnnxScorer(session, options, device, failures);
     }
-    throw new ChurnError('DEVICE_UNAVAILABLE', `no execution provider could load the model (${failures.join('; ')}); use --device cpu, or install the CUDA build of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12) on a GPU machine`, {
-      details: { failures },
+    const remedy =
+      options.device === 'webgpu'
+        ? "run on a GPU host with the Vulkan loader (libvulkan.so.1) and the GPU vendor's Vulkan driver"
+        : 'install the CUDA build of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12) on a GPU host';
+    throw new ChurnError('DEVICE_UNAVAILABLE', `execution provider ${options.device} is not available on this host (${failures.join('; ')}); choose the cpu device, or ${remedy}`, {
+      details: { device: options.device, failures },
+      settings: ['device'],
     });
   }
 

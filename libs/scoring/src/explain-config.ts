@@ -1,59 +1,61 @@
 import { ChurnError } from '@churn/errors';
-import {
-  baselineVector,
-  parsePolicy,
-  playersOf,
-  type ExplainMethod,
-  type ExplainPolicy,
-  type Player,
-} from '@churn/explain';
+import { baselineVector, parsePolicy, playersOf, resolveExplanationMethod, type ExplainPolicy, type ModelEvaluator, type Player, type TreeEnsemble } from '@churn/explain';
 import type { BundleManifest } from '@churn/model-bundle';
-import type { ExplainOverrides } from './scoring-settings';
+import { readTreeEnsemble } from '@churn/model-trainer';
+import type { RunSettings } from './run-settings';
 
-/** The run's explanation settings: the bundle's, with command-line overrides applied. */
+/** The run's explanation settings, compiled for scoring: policy, method, players and baseline. */
 export interface ExplainConfig {
   policy: ExplainPolicy;
   policyText: string;
-  method: ExplainMethod;
+  /** The method that runs (`auto` resolved against the model). */
+  method: 'tree' | 'exact' | 'sampling' | 'linear';
   space: 'probability' | 'logit';
   permutations: number;
   seed: number;
   players: Player[];
-  /** Model-space baseline; empty when nothing is explained. */
+  /** Model-space baseline (one row, or a background sample row-major); empty when nothing is explained. */
   baseline: Float32Array;
+  /** The model as a tree ensemble, when its graph is one the tree method reads. */
+  trees?: TreeEnsemble;
 }
 
-export const DEFAULT_EXPLAIN_SEED = 20_261_128;
-
-export function resolveExplainConfig(manifest: BundleManifest, overrides: ExplainOverrides = {}): ExplainConfig {
-  const settings = manifest.explain;
-  const policyText = overrides.policy ?? settings.policy;
-  const policy = parsePolicy(policyText, manifest.riskBands.map((b) => b.name));
-  const permutations = overrides.permutations ?? settings.permutations;
-  if (!Number.isInteger(permutations) || permutations < 1) {
-    throw new ChurnError('INVALID_ARGUMENT', `permutation pairs must be a positive integer, got ${permutations}`);
+/**
+ * The model's tree ensemble, if its graph is one, and the check that features declaring
+ * `fill: null` (missing values reach the model as NaN) belong to a model that takes NaN.
+ *
+ * @throws ChurnError INVALID_BUNDLE for `fill: null` on a model that is not a tree ensemble.
+ */
+export function modelTreesOf(manifest: BundleManifest, modelBytes: Uint8Array): TreeEnsemble | undefined {
+  const read = readTreeEnsemble(modelBytes, manifest.model.output, manifest.features.length);
+  const trees = 'trees' in read ? read.trees : undefined;
+  const nullFilled = manifest.features.filter((f) => f.fill === null).map((f) => f.id);
+  if (nullFilled.length > 0 && !trees) {
+    const why = 'unsupported' in read ? read.unsupported : '';
+    throw new ChurnError(
+      'INVALID_BUNDLE',
+      `bundle ${manifest.name}-${manifest.version}: feature${nullFilled.length > 1 ? 's' : ''} ${nullFilled.join(', ')} declare "fill": null, which sends missing values to the model as NaN; only tree-ensemble models (ONNX TreeEnsembleClassifier/Regressor, whose nodes choose a direction for missing values) take NaN, and this model is not one (${why}); give ${nullFilled.length > 1 ? 'them' : 'it'} a finite fill`,
+      { details: { features: nullFilled, reason: why } },
+    );
   }
-  const players = playersOf(manifest.features);
+  return trees;
+}
+
+/** Compiles a run's resolved explanation settings against its bundle and model. */
+export function explainConfigOf(manifest: BundleManifest, settings: RunSettings['explain'], trees?: TreeEnsemble): ExplainConfig {
+  const policy = parsePolicy(settings.policy, manifest.riskBands.map((b) => b.name));
+  // The method is resolved against what the model is (a tree ensemble or not), before any shard.
+  const probe: ModelEvaluator = { featureCount: manifest.features.length, evaluate: () => Promise.reject(new Error('not evaluated')), ...(trees ? { trees } : {}) };
+  const method = resolveExplanationMethod(settings.method, probe).name;
   return {
     policy,
-    policyText,
-    method: overrides.method ?? settings.method,
-    space: overrides.space ?? settings.space,
-    permutations,
-    seed: overrides.seed ?? DEFAULT_EXPLAIN_SEED,
-    players,
-    baseline: policy.kind === 'none' ? new Float32Array(0) : baselineVector(manifest, overrides.baseline ?? settings.baseline),
+    policyText: settings.policy,
+    method,
+    space: settings.space,
+    permutations: settings.permutations,
+    seed: settings.seed,
+    players: playersOf(manifest.features),
+    baseline: policy.kind === 'none' ? new Float32Array(0) : baselineVector(manifest, settings.baseline),
+    ...(trees ? { trees } : {}),
   };
-}
-
-/** The settings part of an ExplainConfig, as recorded in the run manifest. */
-export interface ExplainSummary {
-  policy: string;
-  method: string;
-  space: string;
-  permutations: number;
-}
-
-export function summarizeExplain(config: ExplainConfig): ExplainSummary {
-  return { policy: config.policyText, method: config.method, space: config.space, permutations: config.permutations };
 }

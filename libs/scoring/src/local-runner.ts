@@ -1,178 +1,135 @@
 import { availableParallelism } from 'node:os';
-import type { ParquetFooter } from '@churn/arrow-io';
-import { ChurnError } from '@churn/errors';
-import type { LoadedBundle } from '@churn/model-bundle';
+import { serializeError } from '@churn/errors';
 import type { ObjectStore } from '@churn/object-store';
-import type { Device } from '@churn/onnx-runner';
-import { beginPartition, type PartitionLayout, type RunIdentity, type RunManifest, type ShardOutcome } from '@churn/warehouse';
+import { acquireLease, defaultLeaseTimeoutMs, readCommittedManifest, startHeartbeat, tableLayout, type RunPublisher, type ShardOutcome } from '@churn/warehouse';
 import { runPool } from './async-pool';
-import { commitRun, inputFilesOf } from './run-committer';
-import { readRunFooters, resolveRun, runIdentity } from './run-planner';
-import type { ExplainOverrides, ScoringSettings } from './scoring-settings';
+import { commitRun } from './run-committer';
+import { identifyRun, planFromFooters, readRunFooters, type RunRequestInput } from './run-plan';
+import { summarizeRun, type RunSummary } from './run-summary';
+import { shardRunOf } from './scoring-context';
 import { createInProcessExecutor, type ShardExecutor } from './shard-executor';
-import { planShards } from './shard-planner';
 import { createWorkerThreadExecutor } from './worker-thread-executor';
+
+/** Progress of an embedded run: rows done so far (updated after every inference batch). */
+export interface RunProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  shardsDone: number;
+  shardsTotal: number;
+}
 
 export interface LocalRunOptions {
   store: ObjectStore;
-  input: string;
-  asOf?: string;
-  model: string;
-  output: string;
-  device?: Device;
-  batchRows?: number;
-  /** Overrides of the bundle's explanation settings (policy, method, permutations, ...). */
-  explain?: ExplainOverrides;
-  shardRows?: number;
-  /** Shards scored at once (default: 2 in-process, or one worker thread per core). */
-  concurrency?: number;
+  request: RunRequestInput;
   /**
    * The bundled shard-worker script. When given, shards are scored in worker threads, using
    * every core; otherwise on this thread with overlapping I/O.
    */
   workerScript?: string;
-  maxBadRowFraction?: number;
-  /** Called after each shard with cumulative rows done. */
-  onProgress?: (progress: { rowsDone: number; rowsTotal: number; shardsDone: number; shardsTotal: number }) => void;
+  onProgress?: (progress: RunProgress) => void;
   log?: (message: string) => void;
-}
-
-/** The run summary: the last line `churn score` prints, as JSON. */
-export interface LocalRunSummary {
-  runId: string;
-  asOf: string;
-  model: string;
-  rowsRead: number;
-  rowsScored: number;
-  rowsQuarantined: number;
-  rowsIneligible: number;
-  rowsPerSecond: number;
-  seconds: number;
-  shards: number;
-  device: string;
-  output: string;
-  manifest: string;
-  quarantineReasons: Record<string, number>;
-  bandCounts: Record<string, number>;
-  rowsExplained: number;
-  modelEvaluations: number;
-}
-
-
-interface ExecutorSettings extends LocalRunOptions {
-  concurrency: number;
-  bundle: LoadedBundle;
-  run: RunIdentity;
-  layout: PartitionLayout;
-  output: string;
-}
-
-function startExecutor(options: ExecutorSettings): Promise<ShardExecutor> {
-  const settings: ScoringSettings = {
-    device: options.device ?? 'auto',
-    ...(options.batchRows ? { batchRows: options.batchRows } : {}),
-    ...(options.maxBadRowFraction === undefined ? {} : { maxBadRowFraction: options.maxBadRowFraction }),
-    ...(options.explain ? { explain: options.explain } : {}),
-  };
-  if (options.workerScript) {
-    return createWorkerThreadExecutor({
-      workerScript: options.workerScript,
-      threads: options.concurrency,
-      init: { bundle: options.bundle, run: { ...options.run, scoredAt: options.run.scoredAt.toISOString() }, output: options.output, settings },
-    });
-  }
-  return createInProcessExecutor(
-    { store: options.store, bundle: options.bundle, run: options.run, layout: options.layout, settings, ...(options.log ? { log: options.log } : {}) },
-    options.concurrency,
-  );
+  /** Partition lease timeout (default CHURN_LEASE_TIMEOUT_MS or 5 minutes). */
+  leaseTimeoutMs?: number;
+  /** Where the committed run goes next (the warehouse), passed to commitRun. */
+  publishers?: readonly RunPublisher[];
 }
 
 /**
- * Embedded mode: plans shards from Parquet footers, scores them in worker threads (or on this
- * thread with overlapping I/O), and commits the partition. Any failed shard fails the run
- * before `_SUCCESS` is written.
+ * The next attempt number of a run: after its committed attempt, or after the attempts that
+ * failed (each leaves a `_FAILED` record in its staging folder).
  */
-export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+async function nextAttempt(store: ObjectStore, output: string, runId: string, asOf: string, model: string): Promise<number> {
+  const table = tableLayout(output);
+  let attempt = 0;
+  const committed = await readCommittedManifest(store, table.partition(asOf, model)).catch(() => undefined);
+  if (committed?.runId === runId) attempt = committed.attempt;
+  for (const object of await store.list(`${table.staging(runId).runUri}/`)) {
+    const m = /\/a(\d+)\/_FAILED$/.exec(object.uri);
+    if (m) attempt = Math.max(attempt, Number(m[1]));
+  }
+  return attempt + 1;
+}
+
+/**
+ * Embedded mode: plans the run (planRun's two halves, the same as distributed mode), takes the
+ * partition's lease, scores the shards in worker threads (or on this thread), and commits with
+ * the same commitRun. A failed run publishes nothing; the previous version stays readable.
+ */
+export async function runLocal(options: LocalRunOptions): Promise<RunSummary> {
   const started = new Date();
   const t0 = performance.now();
   const { store } = options;
-  const concurrency = options.concurrency ?? (options.workerScript ? availableParallelism() : 2);
-  const shardRows = options.shardRows ?? 131_072;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ChurnError('INVALID_ARGUMENT', `--concurrency must be a positive integer, got ${concurrency}`);
-  if (!Number.isInteger(shardRows) || shardRows < 1) throw new ChurnError('INVALID_ARGUMENT', `--shard-rows must be a positive integer, got ${shardRows}`);
-  if (options.batchRows !== undefined && (!Number.isInteger(options.batchRows) || options.batchRows < 1)) {
-    throw new ChurnError('INVALID_ARGUMENT', `--batch-rows must be a positive integer, got ${options.batchRows}`);
-  }
-
-  const resolved = await resolveRun(store, options);
-  const { runId, layout, output, partition } = resolved;
-  const run = runIdentity(resolved, started);
-
-  // Worker threads start (module load, wasm compile, ONNX session) while footers are read.
-  const executorReady = startExecutor({ ...options, concurrency, bundle: resolved.bundle, run, layout, output });
-  let footers: ParquetFooter[];
+  const run = await identifyRun(store, options.request);
+  const execution = run.request.execution;
+  const concurrency = execution.concurrency ?? (options.workerScript ? availableParallelism() : 2);
+  const model = `${run.identity.model.name}-${run.identity.model.version}`;
+  const table = tableLayout(run.identity.output);
+  const layout = table.partition(run.partition.asOf, model);
+  const attempt = await nextAttempt(store, run.identity.output, run.runId, run.partition.asOf, model);
+  const staging = table.staging(run.runId).attempt(attempt);
+  const timeoutMs = options.leaseTimeoutMs ?? defaultLeaseTimeoutMs();
+  const lease = await acquireLease(store, layout.leaseUri, { runId: run.runId, attempt, timeoutMs, ...(options.log ? { log: options.log } : {}) });
+  let leaseLost: unknown;
+  const heartbeat = startHeartbeat(lease, Math.max(50, Math.floor(timeoutMs / 5)), (error) => (leaseLost ??= error));
+  let executor: ShardExecutor | undefined;
   try {
-    footers = await readRunFooters(store, resolved, concurrency);
-  } catch (error) {
-    await executorReady.then((e) => e.close(), () => undefined);
-    throw error;
-  }
-  const executor = await executorReady;
-  const shards = planShards(footers, shardRows);
-  const rowsTotal = footers.reduce((a, f) => a + f.numRows, 0);
-  options.log?.(
-    `run ${runId}: ${rowsTotal} rows in ${partition.files.length} file(s), ${shards.length} shard(s), device ${executor.device}, ${concurrency} ${options.workerScript ? 'worker thread(s)' : 'concurrent shard(s)'}`,
-  );
-
-  let outcomes: ShardOutcome[];
-  try {
-    await beginPartition(store, layout);
+    const footers = readRunFooters(store, run, Math.max(4, concurrency));
+    // Threads start (module load, wasm compile, ONNX session) while footers are read; the shard
+    // context needs only the run's identity, which is known before the footers.
+    const shardRun = shardRunOf({ runId: run.runId, ...run.identity, execution, plannedAt: started.toISOString() }, attempt, concurrency);
+    const executorReady = options.workerScript
+      ? createWorkerThreadExecutor({ workerScript: options.workerScript, threads: concurrency, init: { bundle: run.bundle, run: shardRun }, ...(options.log ? { log: options.log } : {}) })
+      : createInProcessExecutor({ store, bundle: run.bundle, run: shardRun, ...(options.log ? { log: options.log } : {}) }, concurrency);
+    const read = await Promise.allSettled([footers, executorReady]);
+    if (read[1].status === 'fulfilled') executor = read[1].value;
+    if (read[0].status === 'rejected') throw read[0].reason;
+    if (read[1].status === 'rejected') throw read[1].reason;
+    const plan = { ...planFromFooters(run, await footers), plannedAt: started.toISOString() };
+    const rowsTotal = plan.shards.reduce((a, s) => a + s.rows, 0);
+    options.log?.(
+      `run ${plan.runId} (attempt ${attempt}): ${rowsTotal} rows in ${plan.partition.files.length} file(s), ${plan.shards.length} shard(s), device ${executor!.device}${executor!.deviceFallbacks.length > 0 ? ` (auto: ${executor!.deviceFallbacks.join('; ')})` : ''}, ${concurrency} ${options.workerScript ? 'worker thread(s)' : 'concurrent shard(s)'}`,
+    );
+    const doneByShard = new Map<number, number>();
     let rowsDone = 0;
     let shardsDone = 0;
-    outcomes = await runPool(shards, concurrency, async (shard) => {
-      const outcome = await executor.score(shard);
-      rowsDone += outcome.rowsRead;
+    const report = () => options.onProgress?.({ rowsDone, rowsTotal, shardsDone, shardsTotal: plan.shards.length });
+    const outcomes: ShardOutcome[] = await runPool(plan.shards, concurrency, async (shard) => {
+      const outcome = await executor!.score(shard, (rows) => {
+        rowsDone += rows - (doneByShard.get(shard.index) ?? 0);
+        doneByShard.set(shard.index, rows);
+        report();
+      });
       shardsDone++;
-      options.onProgress?.({ rowsDone, rowsTotal, shardsDone, shardsTotal: shards.length });
+      report();
       return outcome;
     });
+    // Worker threads wind down while the run is committed.
+    const closed = executor!.close();
+    executor = undefined;
+    if (leaseLost) throw leaseLost;
+    try {
+      const { manifest, published } = await commitRun(plan, outcomes, {
+        store,
+        bundle: run.bundle,
+        attempt,
+        lease,
+        execution: { mode: 'embedded', threads: options.workerScript ? concurrency : 1, concurrency },
+        startedAt: started,
+        ...(options.publishers ? { publishers: options.publishers } : {}),
+        ...(options.log ? { log: options.log } : {}),
+      });
+      return summarizeRun(plan, manifest, { mode: 'embedded', seconds: (performance.now() - t0) / 1000, published });
+    } finally {
+      await closed;
+    }
   } catch (error) {
-    await executor.close();
+    // Nothing of a failed attempt is published; its staged files go, a record of why stays.
+    await Promise.all((await store.list(`${staging.attemptUri}/`).catch(() => [])).map((o) => store.delete(o.uri).catch(() => undefined)));
+    await store.put(`${staging.attemptUri}/_FAILED`, `${JSON.stringify({ failedAt: new Date().toISOString(), error: serializeError(error) }, null, 2)}\n`).catch(() => undefined);
     throw error;
-  }
-  // Worker threads wind down while the run is committed.
-  const closed = executor.close();
-  let committed: RunManifest;
-  try {
-    committed = await commitRun(store, {
-      run: resolved,
-      inputFiles: inputFilesOf(footers),
-      outcomes,
-      explain: executor.explain,
-      settings: { shardRows, batchRows: executor.batchRows, concurrency, threads: options.workerScript ? concurrency : 1, maxBadRowFraction: executor.maxBadRowFraction, mode: 'embedded' },
-      startedAt: started,
-    });
   } finally {
-    await closed;
+    heartbeat.stop();
+    await executor?.close().catch(() => undefined);
+    await lease.release().catch(() => undefined);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    runId,
-    asOf: partition.asOf,
-    model: resolved.modelId,
-    rowsRead: committed.rowsRead,
-    rowsScored: committed.rowsScored,
-    rowsQuarantined: committed.rowsQuarantined,
-    rowsIneligible: committed.rowsIneligible,
-    rowsPerSecond: Math.round(committed.rowsRead / seconds),
-    seconds: Math.round(seconds * 1000) / 1000,
-    shards: shards.length,
-    device: executor.device,
-    output: layout.partitionUri,
-    manifest: layout.manifestUri,
-    quarantineReasons: committed.quarantineReasons,
-    bandCounts: committed.bandCounts,
-    rowsExplained: committed.rowsExplained,
-    modelEvaluations: committed.modelEvaluations,
-  };
 }

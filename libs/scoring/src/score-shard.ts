@@ -1,14 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readParquetFooter, readRowGroups } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
 import { riskBandIndex } from '@churn/model-bundle';
-import { ColumnCache, eligibleMask, missingColumns, validateContract, type ContractIssues } from '@churn/feature-transforms';
-import {
-  SCORE_BINS,
-  buildQuarantineTable,
-  buildScoreTable,
-  writeTablePart,
-  type ShardOutcome,
-} from '@churn/warehouse';
+import { ColumnCache, eligibleMask, idKeys, missingColumns, validateContract, type ContractIssues, type QuarantineReason } from '@churn/feature-transforms';
+import { createDriftAccumulator } from '@churn/monitoring';
+import { SCORE_BINS, buildQuarantineTable, buildScoreTable, categoryColumn, encodeIdKeys, nullableNumericColumn, writeTablePart, type ShardOutcome } from '@churn/warehouse';
 import type { ScoringContext } from './scoring-context';
 import { explainShard } from './shard-explainer';
 import type { ShardSpec } from './shard-planner';
@@ -18,32 +14,118 @@ function where(shard: ShardSpec): string {
   return `shard ${shard.index} (${shard.file}, ${groups})`;
 }
 
-function topReasons(counts: Map<string, number>, limit = 3): string {
+/** The most frequent problems, each with an example of what it looks like. */
+function topReasons(counts: Map<string, number>, examples: Map<string, string>, limit = 3): string {
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([reason, n]) => `${reason} (${n} rows)`)
+    .map(([reason, n]) => `${reason} (${n} rows${examples.has(reason) ? `, e.g. ${examples.get(reason)}` : ''})`)
     .join('; ');
 }
 
-function checkBadFraction(ctx: ScoringContext, shard: ShardSpec, issues: ContractIssues, rowsRead: number): void {
-  const bad = issues.badRows.size;
+/** CPU time of the calling thread in ms (Linux: /proc/thread-self), else of the process. */
+function threadCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  }
+}
+
+/** A shard whose bad rows (contract breaks plus invalid model output) exceed the run's limit fails. */
+function checkBadFraction(ctx: ScoringContext, shard: ShardSpec, issues: ContractIssues, invalidOutputs: number, rowsRead: number): void {
+  const bad = issues.badRows.size + invalidOutputs;
   if (rowsRead === 0 || bad / rowsRead <= ctx.maxBadRowFraction) return;
   const pct = ((100 * bad) / rowsRead).toFixed(1);
+  const limit = `${(100 * ctx.maxBadRowFraction).toFixed(1)}%`;
+  const reasons = new Map(issues.byColumn);
+  if (invalidOutputs > 0) reasons.set('score: model_output_invalid', invalidOutputs);
+  const details = { file: shard.file, rowGroups: shard.rowGroups, badRows: bad, rowsRead, reasons: Object.fromEntries(issues.counts), invalidOutputs };
+  if (invalidOutputs > issues.badRows.size) {
+    throw new ChurnError(
+      'INVALID_MODEL_OUTPUT',
+      `${where(shard)}: the model returned non-finite scores or scores outside [0, 1] for ${invalidOutputs} of ${rowsRead} rows; with ${issues.badRows.size} contract breaks that is ${pct}% bad rows, over the limit of ${limit}. Check the model export and its output kind (probability or logit) in bundle.json`,
+      { details, settings: ['maxBadRowFraction'] },
+    );
+  }
   throw new ChurnError(
     'CONTRACT_VIOLATION',
-    `${where(shard)}: ${bad} of ${rowsRead} rows (${pct}%) break the input contract, over the limit of ${(100 * ctx.maxBadRowFraction).toFixed(1)}%. Top reasons: ${topReasons(issues.counts)}. This usually means an upstream schema or export change: fix the input, or raise --max-bad-fraction if these rows are expected`,
-    { details: { file: shard.file, rowGroups: shard.rowGroups, badRows: bad, rowsRead, reasons: Object.fromEntries(issues.counts) } },
+    `${where(shard)}: ${bad} of ${rowsRead} rows (${pct}%) break the input contract, over the limit of ${limit}. Top reasons: ${topReasons(reasons, issues.examples)}. This usually means an upstream schema or export change: fix the input, or raise the bad-row limit if these rows are expected`,
+    { details, settings: ['maxBadRowFraction'] },
   );
 }
 
+/** Keeps the entries of `rows`, `matrix` and `scores` whose score is a probability. */
+function dropInvalidScores(rows: Int32Array, matrix: Float32Array, scores: Float32Array, width: number) {
+  const invalid: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (!(s >= 0 && s <= 1)) invalid.push(i);
+  }
+  if (invalid.length === 0) return { rows, matrix, scores, invalid: [] as { row: number; score: number }[] };
+  const drop = new Set(invalid);
+  const keep = Int32Array.from({ length: scores.length - invalid.length });
+  let k = 0;
+  for (let i = 0; i < scores.length; i++) if (!drop.has(i)) keep[k++] = i;
+  const keptMatrix = new Float32Array(keep.length * width);
+  keep.forEach((i, j) => keptMatrix.set(matrix.subarray(i * width, (i + 1) * width), j * width));
+  return {
+    rows: Int32Array.from(keep, (i) => rows[i]!),
+    matrix: keptMatrix,
+    scores: Float32Array.from(keep, (i) => scores[i]!),
+    invalid: invalid.map((i) => ({ row: rows[i]!, score: scores[i]! })),
+  };
+}
+
+/** The bundle's segment columns for the scored rows, typed as the input contract types them. */
+function segmentColumns(ctx: ScoringContext, columns: ColumnCache, rows: Int32Array) {
+  const contract = new Map(ctx.bundle.manifest.inputContract.columns.map((c) => [c.name, c]));
+  return ctx.bundle.manifest.segments.map((name) => {
+    const type = contract.get(name)!.type;
+    if (type === 'string') {
+      // Segments are low-cardinality (plan, region): the codes the validator already has,
+      // written as a dictionary column, instead of a copy of every row's bytes.
+      const { codes, categories } = columns.categoricalColumn(name);
+      const picked = new Int32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) picked[i] = codes[rows[i]!]!;
+      return { name, vector: categoryColumn(picked, categories) };
+    }
+    const { values, isNull } = columns.numericColumn(name);
+    const picked = new Float64Array(rows.length);
+    const nulls = new Uint8Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      picked[i] = values[rows[i]!]!;
+      nulls[i] = isNull[rows[i]!]!;
+    }
+    return { name, vector: nullableNumericColumn(type, picked, nulls) };
+  });
+}
+
+/** One inference batch: its rows and how long the model took on it. */
+export interface InferenceBatch {
+  rows: number;
+  ms: number;
+}
+
+/**
+ * Called while a shard scores: rows done so far in this shard, after each inference batch (with
+ * that batch's rows and inference time) and once at the end (without).
+ */
+export type ShardProgress = (rowsDone: number, batch?: InferenceBatch) => void;
+
 /**
  * Scores one shard: ranged reads of its row groups and needed columns, contract validation
- * (bad rows to quarantine), eligibility, features, batched inference, and the shard's score and
- * quarantine parts written to deterministic keys. Returns counts and partial statistics; rows
- * read = scored + quarantined + ineligible, always.
+ * (bad rows to quarantine, with one primary code each), eligibility, features, batched
+ * inference (scores that are not probabilities are quarantined, never written), explanations,
+ * and the shard's staged score part, quarantine part and id keys written under the run's
+ * staging prefix. Returns counts and partial statistics; rows read = scored + quarantined +
+ * ineligible, always.
  */
-export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise<ShardOutcome> {
+export async function scoreShard(ctx: ScoringContext, shard: ShardSpec, onProgress?: ShardProgress): Promise<ShardOutcome> {
+  const cpuStart = threadCpuMs();
   const timingsMs: Record<string, number> = {};
   let mark = performance.now();
   const lap = (name: string) => {
@@ -67,88 +149,130 @@ export async function scoreShard(ctx: ScoringContext, shard: ShardSpec): Promise
   lap('readMs');
 
   const columns = new ColumnCache(table);
-  const issues = validateContract(columns, contract);
-  checkBadFraction(ctx, shard, issues, rowsRead);
+  const issues = validateContract(columns, contract, { rowOffset: shard.firstRow });
+  checkBadFraction(ctx, shard, issues, 0, rowsRead);
   const eligible = eligibleMask(columns, manifest.eligibility);
   const selected = new Int32Array(rowsRead);
-  let scoredCount = 0;
+  const ineligibleRows = new Int32Array(rowsRead);
+  let selectedCount = 0;
   let ineligible = 0;
   const bad = new Uint8Array(rowsRead);
   for (const r of issues.badRows.keys()) bad[r] = 1;
   for (let r = 0; r < rowsRead; r++) {
     if (bad[r]) continue;
-    if (eligible[r]) selected[scoredCount++] = r;
-    else ineligible++;
+    if (eligible[r]) selected[selectedCount++] = r;
+    else ineligibleRows[ineligible++] = r;
   }
-  const rows = selected.subarray(0, scoredCount);
   lap('validateMs');
 
   const featureCount = ctx.pipeline.featureIds.length;
-  const matrix = new Float32Array(scoredCount * featureCount);
-  ctx.pipeline.transform(columns, rows, matrix);
+  const matrix = new Float32Array(selectedCount * featureCount);
+  // Drift histograms fill while features are computed, in the reference profile's own bins.
+  const drift = manifest.reference ? createDriftAccumulator(manifest.reference, ctx.pipeline.featureIds) : undefined;
+  ctx.pipeline.transform(columns, selected.subarray(0, selectedCount), matrix, drift);
   lap('transformMs');
 
-  const scores = await ctx.scorer.score(matrix, scoredCount);
+  let rowsDone = 0;
+  const raw = await ctx.scorer.score(matrix, selectedCount, (rows, ms) => {
+    rowsDone += rows;
+    // Rows read so far: rows ahead of the last scored one count as done too.
+    onProgress?.(Math.min(rowsRead, Math.round((rowsDone / Math.max(1, selectedCount)) * rowsRead)), { rows, ms });
+  });
   lap('inferMs');
+  const scored = dropInvalidScores(selected.subarray(0, selectedCount), matrix, raw, featureCount);
+  checkBadFraction(ctx, shard, issues, scored.invalid.length, rowsRead);
+  const { rows, scores } = scored;
+  const scoredCount = rows.length;
+  drift?.addScores(scores, scoredCount);
 
-  const bandNames = manifest.riskBands.map((b) => b.name);
   const bandCodes = new Int32Array(scoredCount);
-  const bandCounts: Record<string, number> = Object.fromEntries(bandNames.map((b) => [b, 0]));
-  let scoreSum = 0;
-  const perBand = new Float64Array(bandNames.length);
+  const perBand = new Float64Array(ctx.bandNames.length);
   const histogram = new Float64Array(SCORE_BINS);
+  let scoreSum = 0;
   for (let i = 0; i < scoredCount; i++) {
     const score = scores[i]!;
     const code = riskBandIndex(manifest.riskBands, score);
     bandCodes[i] = code;
     perBand[code]! += 1;
-    histogram[Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(score * SCORE_BINS)))]! += 1;
+    histogram[Math.min(SCORE_BINS - 1, Math.floor(score * SCORE_BINS))]! += 1;
     scoreSum += score;
   }
-  bandNames.forEach((name, code) => (bandCounts[name] = perBand[code]!));
-  const scoreHistogram = Array.from(histogram);
+  const bandCounts: Record<string, number> = Object.fromEntries(ctx.bandNames.map((name, code) => [name, perBand[code]!]));
   lap('bandMs');
-  const explanation = await explainShard(ctx, { columns, rows, matrix, scores, bandCodes });
+  const explanation = await explainShard(ctx, { columns, rows, matrix: scored.matrix, scores, bandCodes });
   lap('explainMs');
+
   const scoreTable = buildScoreTable(
     ctx.run,
-    { customerIds: columns.takeStrings(contract.idColumn, rows), scores, bandCodes, bandNames },
-    // With --explain none the run has no explanation columns at all (scoring-only throughput);
-    // otherwise every part carries them, null on rows the policy did not select.
-    ctx.explain.policy.kind === 'none' ? undefined : explanation.columns.players,
+    { customerIds: columns.takeStrings(contract.idColumn, rows), scores, bandCodes, bandNames: ctx.bandNames, segments: segmentColumns(ctx, columns, rows) },
+    ctx.explain.players.map((p) => p.id),
     explanation.columns,
   );
-  const badRows = [...issues.badRows.keys()].sort((a, b) => a - b);
+  const quarantined: { row: number; code: QuarantineReason; detail: string }[] = [
+    ...[...issues.badRows.entries()].map(([row, issue]) => ({ row, code: issue.code, detail: issue.detail })),
+    ...scored.invalid.map(({ row, score }) => ({ row, code: 'model_output_invalid' as const, detail: `score: the model returned ${Number.isNaN(score) ? 'NaN' : score}, not a probability in [0, 1]` })),
+  ].sort((a, b) => a.row - b.row);
+  const quarantineRows = Int32Array.from(quarantined, (q) => q.row);
   const quarantineTable = buildQuarantineTable(ctx.run, {
-    customerIds: columns.takeStrings(contract.idColumn, badRows),
-    sourceFile: shard.file,
-    rowIndices: Int32Array.from(badRows, (r) => shard.firstRow + r),
-    reasons: badRows.map((r) => issues.badRows.get(r)!),
+    customerIds: columns.takeStrings(contract.idColumn, quarantineRows),
+    sourceFiles: quarantined.map(() => shard.file),
+    rowIndices: Int32Array.from(quarantined, (q) => shard.firstRow + q.row),
+    reasonCodes: quarantined.map((q) => q.code),
+    reasonDetails: quarantined.map((q) => q.detail),
   });
-  const part = ctx.layout.partUri(shard.index);
-  const quarantine = ctx.layout.quarantineUri(shard.index);
-  await Promise.all([writeTablePart(ctx.store, part, scoreTable), writeTablePart(ctx.store, quarantine, quarantineTable)]);
+  const quarantineReasons: Record<string, number> = {};
+  for (const q of quarantined) quarantineReasons[q.code] = (quarantineReasons[q.code] ?? 0) + 1;
+
+  // Keys of every contract-valid row's id (scored or ineligible), so the commit can find ids
+  // that appear in more than one shard.
+  const valid = new Int32Array(scoredCount + ineligible);
+  const kinds = new Uint8Array(scoredCount + ineligible);
+  {
+    let a = 0;
+    let b = 0;
+    let k = 0;
+    const inel = ineligibleRows.subarray(0, ineligible);
+    while (a < scoredCount || b < ineligible) {
+      if (b >= ineligible || (a < scoredCount && rows[a]! < inel[b]!)) {
+        valid[k++] = rows[a++]!;
+      } else {
+        kinds[k] = 1;
+        valid[k++] = inel[b++]!;
+      }
+    }
+  }
+  const ids = encodeIdKeys({ keys: idKeys(columns.vector(contract.idColumn), valid), rows: Uint32Array.from(valid), kinds });
+  await Promise.all([
+    writeTablePart(ctx.store, ctx.staging.partUri(shard.index), scoreTable),
+    writeTablePart(ctx.store, ctx.staging.quarantineUri(shard.index), quarantineTable),
+    ctx.store.put(ctx.staging.idsUri(shard.index), ids),
+  ]);
   lap('writeMs');
-  timingsMs['totalMs'] = Object.values(timingsMs).reduce((a, b) => a + b, 0);
+  const totalMs = Object.values(timingsMs).reduce((a, b) => a + b, 0);
+  timingsMs['totalMs'] = totalMs;
+  onProgress?.(rowsRead);
 
   return {
     index: shard.index,
+    attempt: ctx.attempt,
     device: ctx.device,
     file: shard.file,
     rowGroups: shard.rowGroups,
     firstRow: shard.firstRow,
     rowsRead,
     rowsScored: scoredCount,
-    rowsQuarantined: badRows.length,
+    rowsQuarantined: quarantined.length,
     rowsIneligible: ineligible,
-    part,
-    quarantine,
-    quarantineReasons: Object.fromEntries(issues.counts),
+    quarantineReasons,
     bandCounts,
-    scoreHistogram,
+    scoreHistogram: Array.from(histogram),
     scoreSum,
     rowsExplained: explanation.rowsExplained,
     modelEvaluations: explanation.evaluations,
     timingsMs,
+    cpuMs: Math.max(0, threadCpuMs() - cpuStart),
+    // The device is shared by the shards the process scores at once: each is charged its share.
+    deviceMs: Math.round((totalMs / ctx.deviceSlots) * 10) / 10,
+    ...(drift ? { drift: drift.toJSON() } : {}),
   };
 }

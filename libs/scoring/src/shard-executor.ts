@@ -1,20 +1,18 @@
 import type { ShardOutcome } from '@churn/warehouse';
 import type { ShardSpec } from './shard-planner';
-import { summarizeExplain, type ExplainSummary } from './explain-config';
 import { createScoringContext, type ScoringContextOptions } from './scoring-context';
-import { scoreShard } from './score-shard';
+import { scoreShard, type ShardProgress } from './score-shard';
 
 /** Something that scores shards: in this thread, or in worker threads. */
 export interface ShardExecutor {
   /** Execution provider the model runs on. */
   readonly device: string;
+  /** Why providers `auto` tried first were not used (`webgpu: no Vulkan loader ...`). */
+  readonly deviceFallbacks: readonly string[];
   readonly batchRows: number;
-  readonly maxBadRowFraction: number;
   /** How many shards it scores at once. */
   readonly concurrency: number;
-  /** The explanation settings in force, for the run manifest. */
-  readonly explain: ExplainSummary;
-  score(shard: ShardSpec): Promise<ShardOutcome>;
+  score(shard: ShardSpec, onProgress?: ShardProgress): Promise<ShardOutcome>;
   close(): Promise<void>;
 }
 
@@ -26,11 +24,10 @@ export async function createInProcessExecutor(options: ScoringContextOptions, co
   const ctx = await createScoringContext(options);
   return {
     device: ctx.device,
+    deviceFallbacks: ctx.scorer.fallbacks,
     batchRows: ctx.scorer.batchRows,
-    maxBadRowFraction: ctx.maxBadRowFraction,
     concurrency,
-    explain: summarizeExplain(ctx.explain),
-    score: (shard) => scoreShard(ctx, shard),
+    score: (shard, onProgress) => scoreShard(ctx, shard, onProgress),
     close: () => ctx.scorer.release(),
   };
 }

@@ -15,7 +15,8 @@ export interface ScoredRows {
 }
 
 export interface ShardExplanation {
-  columns: ExplanationColumns;
+  /** Absent under policy none. */
+  columns?: ExplanationColumns;
   rowsExplained: number;
   evaluations: number;
 }
@@ -32,15 +33,16 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
   const n = scored.scores.length;
   const P = players.length;
   const F = pipeline.featureIds.length;
+  // Policy none: no columns at all (the score table writes its explanation columns as nulls).
+  if (explain.policy.kind === 'none') return { rowsExplained: 0, evaluations: 0 };
   const columns: ExplanationColumns = {
-    players: players.map((p) => p.id),
     explained: new Uint8Array(n),
     baseValue: 0,
     contributions: new Float32Array(n * P),
     reasons: Array.from({ length: REASON_COUNT }, () => new Array<string | null>(n).fill(null)),
     reasonTexts: Array.from({ length: REASON_COUNT }, () => new Array<string | null>(n).fill(null)),
   };
-  if (explain.policy.kind === 'none' || n === 0) return { columns, rowsExplained: 0, evaluations: 0 };
+  if (n === 0) return { columns, rowsExplained: 0, evaluations: 0 };
 
   const bandNames = manifest.riskBands.map((b) => b.name);
   const mask = selectRows(explain.policy, scored.scores, scored.bandCodes, bandNames, manifest.reference);
@@ -59,7 +61,7 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
   });
   // Ids are decoded only for the explained rows (scored rows always have one).
   const rowKeys = rowKeysOf(stringValues(scored.columns.vector(manifest.inputContract.idColumn), tableRows).map(String));
-  const evaluator: ModelEvaluator = { featureCount: F, evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows) };
+  const evaluator: ModelEvaluator = { featureCount: F, evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows), ...(explain.trees ? { trees: explain.trees } : {}) };
   const result = await explainRows(
     evaluator,
     { features, rows: m, scores, rowKeys, players, baseline: explain.baseline },

@@ -1,15 +1,19 @@
+import { z } from 'zod';
 import type { ParquetFooter } from '@churn/arrow-io';
 
 /** A unit of work: contiguous row groups of one file, about `targetRows` rows. */
-export interface ShardSpec {
-  index: number;
-  file: string;
-  fileSize: number;
-  rowGroups: number[];
-  /** Row index, within the file, of the shard's first row. */
-  firstRow: number;
-  rows: number;
-}
+export const shardSpecSchema = z
+  .object({
+    index: z.number().int().min(0),
+    file: z.string().min(1),
+    fileSize: z.number().int().min(0),
+    rowGroups: z.array(z.number().int().min(0)).min(1),
+    /** Row index, within the file, of the shard's first row. */
+    firstRow: z.number().int().min(0),
+    rows: z.number().int().min(0),
+  })
+  .strict();
+export type ShardSpec = z.infer<typeof shardSpecSchema>;
 
 /**
  * Cuts shards of contiguous row groups per file, closing a shard once it reaches `targetRows`.

@@ -1,4 +1,5 @@
 import { CHURN_INPUT_COLUMNS, churnProbabilities, sigmoid, type ChurnInputColumns } from './churn-probability';
+import { applyDrift, UPMARKET_PLAN_CUMULATIVE, type DriftScenario } from './drift-scenarios';
 import type { Prng } from './prng';
 import { INT_COLUMNS, PLAN_PROFILES, PLANS, PLAN_CUMULATIVE, STATUS_CUMULATIVE, type IntColumn } from './synth-schema';
 
@@ -42,7 +43,7 @@ function pick(cumulative: readonly number[], u: number): number {
  * higher); it is never stored and the label does not read it, so the label depends on the
  * observable columns alone.
  */
-function drawObservables(rng: Prng, firstNumber: number, rows: number): CustomerColumns {
+function drawObservables(rng: Prng, firstNumber: number, rows: number, planCumulative: readonly number[]): CustomerColumns {
   const ints = {} as Record<IntColumn, Int32Array>;
   for (const name of INT_COLUMNS) ints[name] = new Int32Array(rows);
   const {
@@ -75,7 +76,7 @@ function drawObservables(rng: Prng, firstNumber: number, rows: number): Customer
     status[i] = st;
     // Cancelled and paused accounts were drifting away before they left: lower engagement.
     const engagement = rng.gaussian() - (st === 1 ? 0.8 : st === 2 ? 0.5 : 0);
-    const pl = pick(PLAN_CUMULATIVE, rng.float());
+    const pl = pick(planCumulative, rng.float());
     plan[i] = pl;
     const profile = PLAN_PROFILES[PLANS[pl]!];
 
@@ -170,12 +171,21 @@ export function churnInputsOf(columns: CustomerColumns): ChurnInputColumns {
   return inputs;
 }
 
+/** A drift scenario and the random stream its changes draw from. */
+export interface DriftDraw {
+  scenario: DriftScenario;
+  rng: Prng;
+}
+
 /**
  * Generates clean customers with their labels. Labels use their own stream (`labelRng`), so
- * changing how a column is drawn never reshuffles which uniform decides which row's label.
+ * changing how a column is drawn never reshuffles which uniform decides which row's label. With
+ * `drift`, the scenario changes the columns before the labels are drawn from them.
  */
-export function generateCustomers(rng: Prng, labelRng: Prng, firstNumber: number, rows: number): CustomerColumns {
-  const columns = drawObservables(rng, firstNumber, rows);
+export function generateCustomers(rng: Prng, labelRng: Prng, firstNumber: number, rows: number, drift?: DriftDraw): CustomerColumns {
+  // plan-mix-shift draws the customers with other plan shares: a new sample, same process otherwise.
+  const columns = drawObservables(rng, firstNumber, rows, drift?.scenario === 'plan-mix-shift' ? UPMARKET_PLAN_CUMULATIVE : PLAN_CUMULATIVE);
+  if (drift) applyDrift(columns, drift.scenario, drift.rng);
   const probabilities = churnProbabilities(churnInputsOf(columns), rows);
   for (let i = 0; i < rows; i++) columns.label[i] = labelRng.float() < probabilities[i]! ? 1 : 0;
   return columns;

@@ -36,12 +36,10 @@ function observedFaults(table: Table): Record<string, number> {
   for (let i = 0; i < n; i++) if (counts.some((values) => values[i]! < 0)) negative++;
   const mrr = table.getChild('mrr')!.toArray() as Float64Array;
   const plans = [...table.getChild('plan')!] as (string | null)[];
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (const id of table.getChild('customer_id')!) {
-    if (seen.has(id as string)) duplicates++;
-    seen.add(id as string);
-  }
+  // Every copy of a repeated id counts: a validator quarantines them all.
+  const seen = new Map<string, number>();
+  for (const id of table.getChild('customer_id')!) seen.set(id as string, (seen.get(id as string) ?? 0) + 1);
+  const duplicates = [...seen.values()].filter((n) => n > 1).reduce((a, n) => a + n, 0);
   return {
     null_required: nulls,
     negative_count: negative,
@@ -57,8 +55,9 @@ describe('dirty mode', () => {
     for (const file of result.files) {
       expect(Object.keys(file.faults).sort()).toEqual([...FAULT_KINDS].sort());
       const rowFaults = FAULT_KINDS.filter((k) => k !== 'wrong_type_column').reduce((s, k) => s + file.faults[k]!, 0);
-      expect(rowFaults / file.rows).toBeGreaterThan(0.04);
-      expect(rowFaults / file.rows).toBeLessThan(0.06);
+      // 5% of rows draw a fault; a duplicate also turns its source row into a copy (~1.2 x 5%).
+      expect(rowFaults / file.rows).toBeGreaterThan(0.05);
+      expect(rowFaults / file.rows).toBeLessThan(0.07);
       for (const kind of FAULT_KINDS) if (kind !== 'wrong_type_column') expect(file.faults[kind]).toBeGreaterThan(20);
     }
   });

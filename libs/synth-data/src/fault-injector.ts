@@ -17,7 +17,7 @@ export const FAULT_KINDS = [
   'non_finite_mrr',
   /** plan is outside the known values ("platinum", "PRO ", ...). */
   'unknown_plan',
-  /** customer_id repeats the id of a clean row up to 32 rows earlier in the same row group. */
+  /** customer_id repeats the id of a clean row up to 32 rows earlier in the same row group (both rows count: every copy is quarantined). */
   'duplicate_id',
   /** 1 in the file whose WRONG_TYPE_COLUMN is written as Utf8 instead of Int32 (every row). */
   'wrong_type_column',
@@ -71,7 +71,8 @@ function duplicateSource(faulted: Uint8Array, i: number, back: number, rowGroupR
 /**
  * Injects faults into about `rate` of the rows, one fault per faulty row, so the counts equal
  * the rows a validator should quarantine. Duplicates copy the id of a clean row in the same
- * row group (a shard-level check sees both; the later row is the duplicate). Every
+ * row group (a shard-level check sees both) and count twice: a validator quarantines every copy
+ * of a repeated id, and the copied row is taken out of the clean rows it may copy from. Every
  * NULL_FAULT_COLUMNS column gets a validity array even when no null lands in it, so every
  * dirty file declares the same nullability.
  */
@@ -96,6 +97,10 @@ export function injectRowFaults(
     }
     faulted[i] = 1;
     counts[kind]++;
+    if (kind === 'duplicate_id') {
+      faulted[source] = 1;
+      counts[kind]++;
+    }
     switch (kind) {
       case 'null_required': {
         const column = NULL_FAULT_COLUMNS[rng.int(NULL_FAULT_COLUMNS.length)]!;

@@ -1,4 +1,5 @@
 import { ChurnError } from '@churn/errors';
+import { DRIFT_SCENARIOS, driftScenarioSchema, type DriftScenario } from './drift-scenarios';
 
 /** What to generate. */
 export interface SynthOptions {
@@ -14,6 +15,8 @@ export interface SynthOptions {
   dirty?: number;
   /** Rows per Parquet row group. Default 65,536. */
   rowGroupRows?: number;
+  /** A documented drift scenario applied to the customers (DRIFT_SCENARIOS); default none. */
+  drift?: DriftScenario;
 }
 
 /** One written file. */
@@ -32,7 +35,7 @@ export interface SynthResult {
   rows: number;
 }
 
-export type ResolvedSynthOptions = Required<SynthOptions>;
+export type ResolvedSynthOptions = Required<Omit<SynthOptions, 'drift'>> & Pick<SynthOptions, 'drift'>;
 
 /** Ids are "C" + 9 digits. */
 export const MAX_CUSTOMERS = 999_999_999;
@@ -61,6 +64,7 @@ export function resolveSynthOptions(options: SynthOptions): ResolvedSynthOptions
     files: options.files ?? 4,
     dirty: options.dirty ?? 0,
     rowGroupRows: options.rowGroupRows ?? 65_536,
+    ...(options.drift === undefined ? {} : { drift: options.drift }),
   };
   const { customers, asOf, seed, files, dirty, rowGroupRows } = resolved;
   if (!Number.isInteger(customers) || customers < 1 || customers > MAX_CUSTOMERS) {
@@ -80,6 +84,9 @@ export function resolveSynthOptions(options: SynthOptions): ResolvedSynthOptions
   }
   if (typeof dirty !== 'number' || !(dirty >= 0 && dirty <= 0.5)) {
     throw invalid(`dirty must be a fraction of rows from 0 to 0.5, got ${String(dirty)}`, { dirty });
+  }
+  if (resolved.drift !== undefined && !driftScenarioSchema.safeParse(resolved.drift).success) {
+    throw invalid(`drift must be one of ${DRIFT_SCENARIOS.join(', ')}, got ${JSON.stringify(resolved.drift)}`, { drift: resolved.drift });
   }
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw invalid(`rowGroupRows must be a positive integer, got ${String(rowGroupRows)}`, { rowGroupRows });

@@ -9,15 +9,17 @@ import {
   utf8FromInts,
 } from './arrow-column-builders';
 import { generateCustomers, type CustomerColumns } from './customer-generator';
+import { NEW_PLAN } from './drift-scenarios';
 import { WRONG_TYPE_COLUMN, emptyFaultCounts, injectRowFaults, wrongTypeFileIndex, type FaultKind } from './fault-injector';
 import { Prng, deriveSeed } from './prng';
 import { fileRowRange, resolveSynthOptions, type SynthOptions } from './synth-options';
 import { INT_COLUMNS, PLANS, STATUSES, SYNTH_COLUMNS, UNKNOWN_PLANS, type IntColumn } from './synth-schema';
 
 /** Independent random streams of one file: changing one never shifts the others. */
-const STREAM = { rows: 1, labels: 2, faults: 3 } as const;
+const STREAM = { rows: 1, labels: 2, faults: 3, drift: 4 } as const;
 
-const PLAN_VALUES: readonly string[] = [...PLANS, ...UNKNOWN_PLANS];
+// Codes index this list: known plans, fault values, then a drift scenario's new plan.
+const PLAN_VALUES: readonly string[] = [...PLANS, ...UNKNOWN_PLANS, NEW_PLAN];
 const INT_COLUMN_SET: ReadonlySet<string> = new Set(INT_COLUMNS);
 
 /** A generated file: its table and the faults injected into it. */
@@ -61,7 +63,7 @@ function toTable(columns: CustomerColumns, wrongType: boolean): Table {
 /** Generates one file's customers and faults; see synthFileTable. */
 export function synthFile(options: SynthOptions, fileIndex: number): SynthFile {
   const resolved = resolveSynthOptions(options);
-  const { customers, files, seed, dirty, rowGroupRows } = resolved;
+  const { customers, files, seed, dirty, rowGroupRows, drift } = resolved;
   if (!Number.isInteger(fileIndex) || fileIndex < 0 || fileIndex >= files) {
     throw new ChurnError('INVALID_ARGUMENT', `fileIndex must be an integer from 0 to ${files - 1}, got ${String(fileIndex)}`, {
       details: { fileIndex, files },
@@ -74,6 +76,7 @@ export function synthFile(options: SynthOptions, fileIndex: number): SynthFile {
     new Prng(deriveSeed(seed, fileIndex, STREAM.labels)),
     start + 1,
     rows,
+    drift ? { scenario: drift, rng: new Prng(deriveSeed(seed, fileIndex, STREAM.drift)) } : undefined,
   );
   let faults = emptyFaultCounts();
   let wrongType = false;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { explainRows, playersOf, baselineVector, rowKeysOf, type ExplainResult, type ModelEvaluator } from '@churn/explain';
+import { explainRows, playersOf, baselineVector, rowKeysOf, topReasons, type ExplainMethod, type ExplainResult, type ModelEvaluator } from '@churn/explain';
 import { ColumnCache, compileFeaturePipeline, eligibleMask, stringValues, validateContract } from '@churn/feature-transforms';
-import { loadBundle } from '@churn/model-bundle';
+import { loadBundle, modelIoOf } from '@churn/model-bundle';
 import { createObjectStore } from '@churn/object-store';
 import { OnnxScorer } from '@churn/onnx-runner';
 import { synthFileTable } from '@churn/synth-data';
@@ -12,7 +12,7 @@ import { synthFileTable } from '@churn/synth-data';
  * nightly run), for several permutation-pair counts, with the evaluations each costs.
  */
 async function main(): Promise<void> {
-  const sampleRows = Number(process.argv[process.argv.indexOf('--rows') + 1]) || 60;
+  const sampleRows = Number(process.argv[process.argv.indexOf('--rows') + 1]) || 300;
   const bundle = await loadBundle(createObjectStore(), path.resolve(__dirname, '..', '..', 'models', 'churn-mlp'));
   const { manifest } = bundle;
   const table = synthFileTable({ customers: 5000, asOf: '2026-01-01', seed: 99, files: 1 }, 0);
@@ -25,11 +25,7 @@ async function main(): Promise<void> {
   const pipeline = compileFeaturePipeline(manifest.features);
   const scorer = await OnnxScorer.create({
     modelBytes: bundle.modelBytes,
-    inputName: manifest.model.input.name,
-    outputName: manifest.model.output.name,
-    probabilityIndex: manifest.model.output.probabilityIndex,
-    outputKind: manifest.model.output.kind,
-    featureCount: F,
+    ...modelIoOf(manifest),
     device: 'cpu',
   });
   // The rows the default policy explains: medium and high risk.
@@ -52,7 +48,7 @@ async function main(): Promise<void> {
     players: playersOf(manifest.features),
     baseline: baselineVector(manifest, 'median'),
   };
-  const run = async (method: 'exact' | 'sampling', pairs: number): Promise<ExplainResult & { seconds: number }> => {
+  const run = async (method: ExplainMethod, pairs: number): Promise<ExplainResult & { seconds: number }> => {
     const t0 = performance.now();
     const result = await explainRows(model, input, { method, space: 'probability', permutations: pairs, seed: 7, maxExactPlayers: 18 });
     return { ...result, seconds: (performance.now() - t0) / 1000 };
@@ -62,17 +58,41 @@ async function main(): Promise<void> {
   process.stdout.write(
     `explanation accuracy: ${rows.length} active customers at medium or high risk, model ${manifest.name}-${manifest.version}, ${input.players.length} players; exact Shapley took ${(exact.evaluations / rows.length).toFixed(0)} evaluations/row; mean |exact contribution| ${meanAbs.toFixed(4)}\n`,
   );
-  for (const pairs of [2, 4, 8, 16, 32]) {
-    const sampled = await run('sampling', pairs);
+  const exactTop = topReasons(exact.contributions, rows.length, input.players, 3);
+  /** Share of rows whose first reason matches exact's, and whose three reasons (as a set) do. */
+  const agreement = (result: ExplainResult) => {
+    const top = topReasons(result.contributions, rows.length, input.players, 3);
+    let first = 0;
+    let three = 0;
+    for (let r = 0; r < rows.length; r++) {
+      if (top[r * 3] === exactTop[r * 3]) first++;
+      const mine = [top[r * 3], top[r * 3 + 1], top[r * 3 + 2]].sort();
+      const theirs = [exactTop[r * 3], exactTop[r * 3 + 1], exactTop[r * 3 + 2]].sort();
+      if (mine.every((p, k) => p === theirs[k])) three++;
+    }
+    return `top-1 agreement ${((100 * first) / rows.length).toFixed(1)}%, top-3 ${((100 * three) / rows.length).toFixed(1)}%`;
+  };
+  const errors = (result: ExplainResult) => {
     let err = 0;
     let worst = 0;
-    sampled.contributions.forEach((v, i) => {
+    result.contributions.forEach((v, i) => {
       const e = Math.abs(v - exact.contributions[i]!);
       err += e;
       worst = Math.max(worst, e);
     });
+    return { mean: err / result.contributions.length, worst };
+  };
+  const defaultMethod = manifest.explain.method;
+  const chosen = await run(defaultMethod, manifest.explain.permutations);
+  const chosenError = errors(chosen);
+  process.stdout.write(
+    `  default method (${defaultMethod} -> ${chosen.method}, ${manifest.explain.permutations} pairs): ${agreement(chosen)} with exact; mean abs error ${chosenError.mean.toFixed(5)}, max error ${chosenError.worst.toFixed(4)}; ${(chosen.evaluations / rows.length).toFixed(0)} evaluations/row\n`,
+  );
+  for (const pairs of [2, 4, 8, 16, 32]) {
+    const sampled = await run('sampling', pairs);
+    const error = errors(sampled);
     process.stdout.write(
-      `  sampling, ${String(pairs).padStart(2)} pairs: mean abs error ${(err / sampled.contributions.length).toFixed(5)} (max ${worst.toFixed(4)}), ${(sampled.evaluations / rows.length).toFixed(0)} evaluations/row\n`,
+      `  sampling, ${String(pairs).padStart(2)} pairs: mean abs error ${error.mean.toFixed(5)} (max ${error.worst.toFixed(4)}), ${agreement(sampled)}, ${(sampled.evaluations / rows.length).toFixed(0)} evaluations/row\n`,
     );
   }
   await scorer.release();

@@ -5,9 +5,12 @@ import * as path from 'node:path';
 import { readParquetBytes, writeParquetTable } from '@churn/arrow-io';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore, joinUri, parseUri } from '@churn/object-store';
-import { runLocal, type LocalRunSummary } from '@churn/scoring';
+import { runLocal, type RunSummary } from '@churn/scoring';
+import { warehouseBenchLines } from './warehouse-bench';
 import { writeSynthDataset } from '@churn/synth-data';
 import { runNaiveBaseline } from './naive-baseline';
+import { runTreeBench } from './tree-bench';
+import { peerComparisonArgs, runPeerComparison } from './peer-comparison';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,7 +20,7 @@ function arg(name: string, fallback: number): number {
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
 /** Explanation throughput beside scoring-only, with the model evaluations per second it took. */
-function explainLine(label: string, run: LocalRunSummary, scoringRowsPerSecond: number, target: number): string {
+function explainLine(label: string, run: RunSummary, scoringRowsPerSecond: number, target: number): string {
   const evalsPerSecond = run.modelEvaluations / run.seconds;
   return `  ${label}: ${Math.round(run.rowsPerSecond).toLocaleString('en-US')} rows/s (1/${(scoringRowsPerSecond / run.rowsPerSecond).toFixed(1)} of scoring-only; target 1/${target} or better), ${run.rowsExplained.toLocaleString('en-US')} rows explained, ${(evalsPerSecond / 1e6).toFixed(2)} M model evaluations/s`;
 }
@@ -36,6 +39,10 @@ async function main(): Promise<void> {
   const data = joinUri(root, 'snapshots');
   const asOf = '2026-01-01';
   const modelUri = path.resolve(__dirname, '..', '..', 'models', 'churn-mlp');
+  // The DuckDB + ONNX Runtime peer beside `churn score`, whole processes (peer-comparison.ts).
+  const peerArgs = peerComparisonArgs(process.argv);
+  const peer = peerArgs ? await runPeerComparison({ ...peerArgs, distRoot: path.resolve(__dirname, '..'), bundleDir: modelUri }) : [];
+  if (process.argv.includes('--peer-only')) return;
   await mkdir(root, { recursive: true });
   if (!existsSync(path.join(root, 'snapshots', `as_of=${asOf}`, 'part-00003.parquet'))) {
     process.stderr.write(`generating ${customers} customers into ${data}\n`);
@@ -44,12 +51,19 @@ async function main(): Promise<void> {
   const bundle = await loadBundle(store, modelUri);
 
   const workerScript = path.resolve(__dirname, '..', 'cli', 'shard-worker.js');
+  const outputOf = (policy: string) => joinUri(root, `scores-${policy.replace(/[^a-z0-9]+/gi, '_')}`);
   const run = (policy: string) =>
-    runLocal({ store, input: data, asOf, model: modelUri, output: joinUri(root, `scores-${policy.replace(/[^a-z0-9]+/gi, '_')}`), device: 'cpu', concurrency, workerScript, explain: { policy } });
+    runLocal({
+      store,
+      request: { dataset: data, asOf, model: modelUri, output: outputOf(policy), overrides: { explain: { policy } }, execution: { device: 'cpu', concurrency } },
+      workerScript,
+    });
   const embedded = await run('none');
   const peakRssKb = process.resourceUsage().maxRSS;
   const explainDefault = await run(bundle.manifest.explain.policy);
   const explainAll = explainAllRows ? await run('all') : undefined;
+  // The warehouse load of the default-policy run (reasons and contributions where explained).
+  const warehouse = await warehouseBenchLines(store, outputOf(bundle.manifest.explain.policy), explainDefault);
 
   // parquetjs-lite cannot read dictionary-encoded (RLE_DICTIONARY) pages, so the baseline reads
   // the same rows re-written with plain encoding (not timed).
@@ -72,7 +86,9 @@ async function main(): Promise<void> {
     `  peak RSS after embedded run: ${mb(peakRssKb)}`,
     explainLine(`explanations, default policy (${bundle.manifest.explain.policy})`, explainDefault, embedded.rowsPerSecond, 4),
     ...(explainAll ? [explainLine('explanations, all rows', explainAll, embedded.rowsPerSecond, 40)] : []),
+    ...warehouse.lines,
   ];
+  if (!process.argv.includes('--skip-trees')) lines.push(...(await runTreeBench({ store, root, concurrency, workerScript })));
   for (const line of lines) process.stdout.write(`${line}\n`);
   process.stdout.write(
     `${JSON.stringify({
@@ -84,6 +100,8 @@ async function main(): Promise<void> {
       explainDefaultRowsPerSecond: explainDefault.rowsPerSecond,
       explainAllRowsPerSecond: explainAll?.rowsPerSecond,
       permutationPairs: bundle.manifest.explain.permutations,
+      ...warehouse.json,
+      peer,
     })}\n`,
   );
 }

@@ -1,9 +1,11 @@
+import { pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { createObjectStore, joinUri } from '@churn/object-store';
+import { runStatusSchema } from '@churn/jobs';
 import { runLocal } from '@churn/scoring';
 import { writeSynthDataset } from '@churn/synth-data';
 
@@ -17,14 +19,17 @@ const bin = path.join(root, 'bin', 'churn.js');
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 function start(args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The worker and producer log to stdout; a failure to start is on stderr.
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`churn ${args[0]} exited ${code}: ${err}`)));
+    let out = '';
+    const hear = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve(child);
+    };
+    child.stdout!.on('data', hear);
+    child.stderr!.on('data', hear);
+    child.on('exit', (code) => reject(new Error(`churn ${args[0]} exited ${code}: ${out}`)));
   });
 }
 
@@ -40,14 +45,17 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 async function distributed(data: string, output: string, workers: number, threadsEach: number, prefix: string): Promise<{ seconds: number; shards: number; rows: number }> {
-  const env = { REDIS_URL: redisUrl, CHURN_QUEUE_PREFIX: prefix };
+  // The workers and the producer may read and write only allowed locations: the bench's folder and the bundles.
+  const allowed = [data, output, path.resolve(__dirname, '..', '..', 'models')].map((uri) => `${pathToFileURL(path.resolve(uri.replace(/^file:\/\//, ''))).href}/`);
+  const env = { REDIS_URL: redisUrl, CHURN_QUEUE_PREFIX: prefix, CHURN_ALLOWED_LOCATIONS: allowed.join(',') };
   const processes = await Promise.all([start(['producer'], env), ...Array.from({ length: workers }, () => start(['worker', '--concurrency', String(threadsEach)], env))]);
   try {
     const t0 = performance.now();
     const out = await runCli(['run', '--dataset', data, '--output', output, '--explain', 'none', '--device', 'cpu', '--wait'], env);
     const seconds = (performance.now() - t0) / 1000;
-    const result = (JSON.parse(out.trim().split('\n').at(-1)!) as { result: { shards: number; rowsRead: number } }).result;
-    return { seconds, shards: result.shards, rows: result.rowsRead };
+    const status = runStatusSchema.parse(JSON.parse(out.trim().split('\n').at(-1)!));
+    if (!status.summary) throw new Error(`run did not commit: ${JSON.stringify(status)}`);
+    return { seconds, shards: status.summary.shards, rows: status.summary.rowsRead };
   } finally {
     for (const p of processes) p.kill('SIGTERM');
     const redis = new Redis(redisUrl);
@@ -67,7 +75,11 @@ async function main(): Promise<void> {
   const model = path.join(root, 'models', 'churn-mlp');
   const workerScript = path.join(root, 'dist', 'cli', 'shard-worker.js');
   const t0 = performance.now();
-  const embedded = await runLocal({ store, input: data, asOf, model, output: joinUri(dir, 'q-embedded'), device: 'cpu', concurrency: 2, workerScript, explain: { policy: 'none' } });
+  const embedded = await runLocal({
+    store,
+    request: { dataset: data, asOf, model, output: joinUri(dir, 'q-embedded'), overrides: { explain: { policy: 'none' } }, execution: { device: 'cpu', concurrency: 2 } },
+    workerScript,
+  });
   const embeddedWall = (performance.now() - t0) / 1000;
   const one = await distributed(data, joinUri(dir, 'q-one'), 1, 2, `bench-q1-${process.pid}`);
   const two = await distributed(data, joinUri(dir, 'q-two'), 2, 1, `bench-q2-${process.pid}`);

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { DEVICES } from '@churn/onnx-runner';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore, joinUri } from '@churn/object-store';
 import { rocAuc } from '@churn/model-trainer';
 import { writeSynthDataset } from '@churn/synth-data';
+import { evaluateRun, writeRunReport } from '@churn/report';
 import { queryScores } from '@churn/warehouse';
 import type { CliIo } from '../cli-io';
 import { fmt, nonNegativeInt, positiveInt } from '../cli-options';
@@ -15,10 +17,10 @@ interface DemoOptions {
   dir: string;
   asOf: string;
   seed: number;
-  device: string;
+  device: (typeof DEVICES)[number];
 }
 
-/** synth -> score -> summary, AUC on fresh data, and the riskiest active customers. */
+/** synth -> score -> summary, AUC on fresh data, the riskiest active customers, and a run report. */
 async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
   const store = createObjectStore();
   const root = path.resolve(options.dir);
@@ -31,6 +33,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
 
   io.err(`2/3 scoring with the committed bundle ${modelUri}`);
   const summary = await scoreLocally(io, { input: dataUri, asOf: options.asOf, output: scoresUri, device: options.device });
+  const bundle = await loadBundle(store, modelUri);
 
   io.err('3/3 reading the score table back with DuckDB');
   const inputFiles = synth.files.map((f) => `'${new URL(f.uri).pathname.replace(/'/g, "''")}'`).join(', ');
@@ -50,7 +53,10 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
      FROM scores s JOIN read_parquet([${inputFiles}]) i USING (customer_id)
      WHERE s.as_of = DATE '${options.asOf}' ORDER BY s.score DESC, s.customer_id LIMIT 10`,
   );
-  const bundle = await loadBundle(store, modelUri);
+  // The synthetic snapshot carries its own outcomes: evaluate the run with them (stored beside
+  // it), so the report shows realized performance, then write the report.
+  const evaluation = await evaluateRun(store, { scoresUri, asOf: summary.asOf, model: summary.model, labelsUri: synth.partitionUri });
+  const report = await writeRunReport(store, { scoresUri, asOf: summary.asOf, model: summary.model, outUri: path.join(root, 'report.html') });
 
   io.out('');
   io.out(`churn demo: ${fmt(summary.rowsRead)} customers as of ${summary.asOf}, model ${summary.model} on ${summary.device}`);
@@ -69,6 +75,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
     );
   }
   io.out(`  score table ${summary.output}`);
+  io.out(`  report      ${report.uri} (evaluated AUC ${evaluation.metrics.auc?.toFixed(4) ?? 'undefined'}, drift ${report.input.drift?.status ?? 'not computed'})`);
   io.out('');
   io.out('10 highest-risk active customers, and why:');
   top.rows.forEach((row, i) => {
@@ -80,7 +87,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<void> {
   });
   io.out('');
   io.out(`try: npx churn query "SELECT reason_1, count(*) AS customers FROM scores WHERE risk_band = 'high' GROUP BY 1 ORDER BY 2 DESC" --scores ${scoresUri}`);
-  io.out(JSON.stringify({ ...summary, freshAuc: auc, heldOutAuc: training?.heldOutAuc }));
+  io.out(JSON.stringify({ ...summary, freshAuc: auc, heldOutAuc: training?.heldOutAuc, evaluatedAuc: evaluation.metrics.auc, report: report.uri }));
 }
 
 export function registerDemoCommand(program: Command, io: CliIo): void {
@@ -91,6 +98,6 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .option('--dir <path>', 'local folder for the snapshot and the score table', '.churn-demo')
     .option('--as-of <date>', 'snapshot date', new Date().toISOString().slice(0, 10))
     .option('--seed <n>', 'random seed for the snapshot', nonNegativeInt, 2026)
-    .option('--device <device>', 'execution provider: auto | cpu | cuda | webgpu', 'auto')
+    .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .action((options: DemoOptions) => runDemo(io, options));
 }

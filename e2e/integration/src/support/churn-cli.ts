@@ -46,28 +46,42 @@ export function churn(args: string[], options: { timeoutMs?: number; env?: NodeJ
 /** A long-running `churn` process (worker, producer), started and stopped by a test. */
 export interface ChurnProcess {
   child: ChildProcess;
-  /** Everything it wrote to stderr so far. */
+  /** Everything it wrote so far, stdout (its log lines) and stderr interleaved as they came. */
   log(): string;
-  /** Resolves once stderr contains the text. */
+  /** Its stdout alone so far: the log lines, one JSON object each with CHURN_LOG_FORMAT=json. */
+  stdout(): string;
+  /** Resolves once its output (stdout or stderr) contains the text. */
   waitFor(text: string, timeoutMs?: number): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startChurn(args: string[], env: NodeJS.ProcessEnv): ChurnProcess {
-  const child = spawn(process.execPath, [CHURN_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+/**
+ * Starts `churn <args>`; `via` runs it under another command that then execs node (e.g.
+ * `['ip', 'netns', 'exec', name]`, so the process lives in a network namespace).
+ */
+export function startChurn(args: string[], env: NodeJS.ProcessEnv, options: { via?: string[] } = {}): ChurnProcess {
+  const [command, ...prefix] = [...(options.via ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, CHURN_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The worker and producer log to stdout; the CLI writes a failure to start on stderr.
+  let output = '';
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    output += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
-    log: () => stderr,
+    log: () => output,
+    stdout: () => stdout,
     waitFor: (text, timeoutMs = 30_000) =>
       new Promise((resolve, reject) => {
         const started = Date.now();
         const check = () => {
-          if (stderr.includes(text)) resolve();
-          else if (child.exitCode !== null) reject(new Error(`churn ${args[0]} exited before "${text}":\n${stderr}`));
-          else if (Date.now() - started > timeoutMs) reject(new Error(`churn ${args[0]} did not print "${text}" in time:\n${stderr}`));
+          if (output.includes(text)) resolve();
+          else if (child.exitCode !== null) reject(new Error(`churn ${args[0]} exited before "${text}":\n${output}`));
+          else if (Date.now() - started > timeoutMs) reject(new Error(`churn ${args[0]} did not print "${text}" in time:\n${output}`));
           else setTimeout(check, 50);
         };
         check();

@@ -20,6 +20,8 @@ declare module 's3rver' {
   class S3rver {
     constructor(options?: S3rverOptions);
     run(): Promise<AddressInfo>;
+    /** One more HTTP server for the same service (same buckets and objects), on `port` at `address`. */
+    listen(port: number, address: string): Promise<Server>;
     close(): Promise<void>;
     reset(): void;
     httpServer?: Server;

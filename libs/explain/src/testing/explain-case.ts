@@ -28,12 +28,12 @@ export function makeCase(model: RowModel, width: number, rows: number, seed: num
   return { model, evaluator: evaluatorOf(model, width), width, rows, features, scores: scoresOf(model, features, rows, width), baseline, players };
 }
 
-/** explainRows on a case (probability space, 4 pairs, seed 7 unless overridden). */
+/** explainRows on a case (probability space, 4 pairs, seed 7, plain sampling without refinement unless overridden). */
 export async function explainCase(c: Case, options: Partial<ExplainOptions> & { method: ExplainMethod }, evaluator: ModelEvaluator = c.evaluator): Promise<ExplainResult> {
   return explainRows(
     evaluator,
     { features: c.features, rows: c.rows, scores: c.scores, rowKeys: keysFor(c.rows), players: c.players, baseline: c.baseline },
-    { space: 'probability', permutations: 4, seed: 7, ...options },
+    { space: 'probability', permutations: 4, seed: 7, refine: false, ...options },
   );
 }
 

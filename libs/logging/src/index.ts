@@ -1,0 +1,1 @@
+export { createLogger, logSettingsFromEnv, LOG_FORMATS, LOG_LEVELS, type LogFields, type LogFormat, type Logger, type LoggerOptions, type LogLevel, type LogSettings, type MessageLevel } from './logger';

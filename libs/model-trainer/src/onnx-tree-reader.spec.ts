@@ -1,0 +1,89 @@
+import { treeMargin, treeProbability, type TreeEnsemble, type TreeLink } from '@churn/explain';
+import { OnnxScorer } from '@churn/onnx-runner';
+import { exportMlpOnnx, exportTreeEnsembleOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, type TreeExportOptions } from './onnx-export';
+import { readTreeEnsemble } from './onnx-tree-reader';
+import { SeededRandom } from './seeded-random';
+
+/** Random trees on a coarse grid (thresholds equal to inputs are common), random modes and missing directions. */
+function randomTrees(seed: number, count: number, depth: number, width: number, link: TreeLink, leaf: (r: () => number) => number): TreeEnsemble {
+  const random = new SeededRandom(seed, 1);
+  const nodes: { feature: number; threshold: number; mode: number; missing: number; t: number; f: number; value: number }[] = [];
+  const grow = (d: number): number => {
+    const at = nodes.length;
+    nodes.push({ feature: -1, threshold: 0, mode: 6, missing: 0, t: -1, f: -1, value: 0 });
+    if (d === 0) {
+      nodes[at]!.value = Math.fround(leaf(() => random.next()));
+      return at;
+    }
+    const n = nodes[at]!;
+    n.feature = random.nextInt(width);
+    n.threshold = Math.fround(random.nextInt(5) / 2 - 1);
+    n.mode = [0, 1, 2, 3, 4, 5][random.nextInt(6)]!;
+    n.missing = random.nextInt(2);
+    n.t = grow(d - 1);
+    n.f = grow(d - 1);
+    return at;
+  };
+  const roots = Array.from({ length: count }, () => grow(depth));
+  return {
+    featureCount: width,
+    feature: Int32Array.from(nodes, (n) => n.feature),
+    threshold: Float64Array.from(nodes, (n) => n.threshold),
+    mode: Uint8Array.from(nodes, (n) => n.mode),
+    missingTrue: Uint8Array.from(nodes, (n) => n.missing),
+    trueChild: Int32Array.from(nodes, (n) => n.t),
+    falseChild: Int32Array.from(nodes, (n) => n.f),
+    leafValue: Float64Array.from(nodes, (n) => n.value),
+    roots: Int32Array.from(roots),
+    base: link === 'logistic' ? Math.fround(-0.3) : Math.fround(0.2),
+    link,
+  };
+}
+
+function gridRows(rows: number, width: number, seed: number): Float32Array {
+  const random = new SeededRandom(seed, 2);
+  return Float32Array.from({ length: rows * width }, () => (random.next() < 0.15 ? Number.NaN : random.nextInt(5) / 2 - 1));
+}
+
+async function scoreWithOrt(bytes: Uint8Array, outputName: string, probabilityIndex: number, features: Float32Array, rows: number, width: number): Promise<Float32Array> {
+  const scorer = await OnnxScorer.create({ modelBytes: bytes, inputName: ONNX_INPUT_NAME, outputName, probabilityIndex, outputKind: 'probability', featureCount: width, device: 'cpu' });
+  try {
+    return await scorer.score(features, rows);
+  } finally {
+    await scorer.release();
+  }
+}
+
+describe('readTreeEnsemble: ONNX Runtime scores what the reader reads (1e-6)', () => {
+  const width = 6;
+  const rows = 400;
+  const features = gridRows(rows, width, 11);
+  const cases: { name: string; trees: TreeEnsemble; export: TreeExportOptions; output: string; columns: number[] }[] = [
+    { name: 'TreeEnsembleRegressor + Sigmoid (churn train --kind gbdt)', trees: randomTrees(1, 30, 5, width, 'logistic', (r) => r() - 0.5), export: {}, output: ONNX_OUTPUT_NAME, columns: [0] },
+    { name: 'binary TreeEnsembleClassifier, LOGISTIC, one class id (XGBoost / LightGBM / sklearn GBDT converters)', trees: randomTrees(2, 30, 4, width, 'logistic', (r) => r() - 0.5), export: { shape: 'classifier' }, output: 'probabilities', columns: [1, 0] },
+    { name: 'binary TreeEnsembleClassifier, NONE, probabilities (random forest)', trees: randomTrees(3, 10, 3, width, 'identity', (r) => r() * 0.07), export: { shape: 'classifier' }, output: 'probabilities', columns: [1, 0] },
+    { name: 'binary TreeEnsembleClassifier, LOGISTIC, every weight positive', trees: randomTrees(5, 10, 3, width, 'logistic', (r) => r() * 0.05), export: { shape: 'classifier' }, output: 'probabilities', columns: [1] },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const bytes = exportTreeEnsembleOnnx(c.trees, c.export);
+      for (const column of c.columns) {
+        const read = readTreeEnsemble(bytes, { name: c.output, probabilityIndex: column, kind: 'probability' }, width);
+        if (!('trees' in read)) throw new Error(read.unsupported);
+        const ort = await scoreWithOrt(bytes, c.output, column, features, rows, width);
+        let worst = 0;
+        for (let r = 0; r < rows; r++) worst = Math.max(worst, Math.abs(ort[r]! - treeProbability(read.trees, treeMargin(read.trees, features, r * width))));
+        expect(worst).toBeLessThan(1e-6);
+        // The scores are not constant: the comparison has something to compare.
+        expect(Math.max(...ort) - Math.min(...ort)).toBeGreaterThan(0.01);
+      }
+    });
+  }
+
+  it('says why a graph is not a readable tree ensemble (an MLP, the label output)', () => {
+    const mlp = exportMlpOnnx({ kind: 'mlp', inputs: 2, hidden: 2, w1: new Float32Array(4), b1: new Float32Array(2), w2: new Float32Array(2), b2: 0 });
+    expect(readTreeEnsemble(mlp, { name: ONNX_OUTPUT_NAME, probabilityIndex: 0, kind: 'probability' }, 2)).toEqual({ unsupported: expect.stringContaining('not a TreeEnsembleRegressor') });
+    const classifier = exportTreeEnsembleOnnx(randomTrees(6, 2, 2, 3, 'logistic', () => 0.1), { shape: 'classifier' });
+    expect(readTreeEnsemble(classifier, { name: 'label', probabilityIndex: 0, kind: 'probability' }, 3)).toEqual({ unsupported: expect.stringContaining('label') });
+  });
+});

@@ -1,0 +1,11 @@
+export { listCommittedRuns } from './committed-runs';
+export type { CommittedRun } from './committed-runs';
+export { evaluateRun, readRunEvaluation, runEvaluationSchema, EVALUATION_FILE } from './run-evaluation';
+export type { RunEvaluation, EvaluateRunOptions } from './run-evaluation';
+export { buildReportInput, reportInputSchema } from './report-input';
+export type { ReportInput, ReportOptions } from './report-input';
+export { renderReportHtml } from './report-html';
+export type { RenderOptions } from './report-html';
+export { reportCharts } from './report-charts';
+export { loadChartLibrary } from './chart-library';
+export { writeRunReport } from './write-report';

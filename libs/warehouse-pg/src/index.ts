@@ -1,0 +1,13 @@
+export { warehouseTarget, warehouseTargetFromEnv, warehouseTargetSchema, redactUrl, withoutPassword, describeEndpoint, schemaNameSchema, DEFAULT_WAREHOUSE_SCHEMA, DEFAULT_CONNECT_TIMEOUT_MS } from './warehouse-config';
+export type { WarehouseTarget, WarehouseTargetInput, WarehouseEndpoint } from './warehouse-config';
+export { connectWarehouse, withWarehouse, endpointOfTarget } from './warehouse-connection';
+export type { WarehouseConnection } from './warehouse-connection';
+export { migrateWarehouse, ensureMigrated, isMigrated, MIGRATIONS_TABLE } from './warehouse-migrate';
+export type { MigrationResult } from './warehouse-migrate';
+export { loadCommittedRun, encodeCommittedRun, releaseWarehouseRun, storeEvaluation, WAREHOUSE_RUN_STATES } from './warehouse-load';
+export type { LoadOutcome, WarehouseRunState } from './warehouse-load';
+export { loadRunInto, postgresPublisher } from './warehouse-publisher';
+export { queryWarehouse } from './warehouse-query';
+export type { WarehouseQueryResult } from './warehouse-query';
+export { MIGRATIONS } from './migrations';
+export type { Migration } from './migrations';
