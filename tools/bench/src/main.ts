@@ -10,6 +10,7 @@ import { warehouseBenchLines } from './warehouse-bench';
 import { writeSynthDataset } from '@churn/synth-data';
 import { runNaiveBaseline } from './naive-baseline';
 import { runTreeBench } from './tree-bench';
+import { driftRunPairs, runDriftBench } from './drift-bench';
 import { peerComparisonArgs, runPeerComparison } from './peer-comparison';
 
 function arg(name: string, fallback: number): number {
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
   const explainAll = explainAllRows ? await run('all') : undefined;
   // The warehouse load of the default-policy run (reasons and contributions where explained).
   const warehouse = await warehouseBenchLines(store, outputOf(bundle.manifest.explain.policy), explainDefault);
+  // Drift's share of scoring-only time, against the embedded run above (issue 10's 10% budget).
+  const drift = await runDriftBench({ store, bundleDir: modelUri, scoring: { rowsPerSecond: embedded.rowsPerSecond, rows: customers, threads: Math.min(concurrency, availableParallelism()) } });
+  const driftRuns = await driftRunPairs({ store, bundleDir: modelUri, data, asOf, root, concurrency, workerScript });
 
   // parquetjs-lite cannot read dictionary-encoded (RLE_DICTIONARY) pages, so the baseline reads
   // the same rows re-written with plain encoding (not timed).
@@ -87,6 +91,8 @@ async function main(): Promise<void> {
     explainLine(`explanations, default policy (${bundle.manifest.explain.policy})`, explainDefault, embedded.rowsPerSecond, 4),
     ...(explainAll ? [explainLine('explanations, all rows', explainAll, embedded.rowsPerSecond, 40)] : []),
     ...warehouse.lines,
+    ...drift.lines,
+    ...driftRuns.lines,
   ];
   if (!process.argv.includes('--skip-trees')) lines.push(...(await runTreeBench({ store, root, concurrency, workerScript })));
   for (const line of lines) process.stdout.write(`${line}\n`);
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
       explainAllRowsPerSecond: explainAll?.rowsPerSecond,
       permutationPairs: bundle.manifest.explain.permutations,
       ...warehouse.json,
+      drift: { ...drift.json, ...driftRuns.json },
       peer,
     })}\n`,
   );
