@@ -76,24 +76,36 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
   // Reason texts read the customer's raw values and the features' readable values.
   const top = topReasons(result.contributions, m, players, REASON_COUNT);
   const featureIndex = new Map(pipeline.featureIds.map((id, f) => [id, f]));
-  const display = new Map<number, Float64Array>();
-  const lookupFor = (j: number) => (name: string): number | string | null | undefined => {
+  // One reader per placeholder name, resolved on first use (a table's getChild builds a vector
+  // per call): every later lookup is an array read.
+  type Reader = (j: number) => number | string | null | undefined;
+  const readers = new Map<string, Reader>();
+  const readerOf = (name: string): Reader => {
     const f = featureIndex.get(name);
     if (f !== undefined) {
-      let values = display.get(f);
-      if (!values) display.set(f, (values = pipeline.displayValues(scored.columns, tableRows, f)));
-      return values[j];
+      const values = pipeline.displayValues(scored.columns, tableRows, f);
+      return (j) => values[j];
     }
     const vector = scored.columns.table.getChild(name);
-    if (!vector) return undefined;
-    const row = tableRows[j]!;
-    // Decoded column views are cached per shard, so each lookup is an array read.
+    if (!vector) return () => undefined;
+    // Decoded column views are cached per shard.
     if (arrowTypeMatches(vector.type, 'number') || arrowTypeMatches(vector.type, 'boolean')) {
       const column = scored.columns.numericColumn(name);
-      return column.isNull[row] ? null : column.values[row];
+      return (j) => {
+        const row = tableRows[j]!;
+        return column.isNull[row] ? null : column.values[row];
+      };
     }
     const { codes, categories } = scored.columns.categoricalColumn(name);
-    return codes[row]! < 0 ? null : categories[codes[row]!];
+    return (j) => {
+      const code = codes[tableRows[j]!]!;
+      return code < 0 ? null : categories[code];
+    };
+  };
+  const lookupFor = (j: number) => (name: string): number | string | null | undefined => {
+    let reader = readers.get(name);
+    if (!reader) readers.set(name, (reader = readerOf(name)));
+    return reader(j);
   };
   picked.forEach((i, j) => {
     const lookup = lookupFor(j);
