@@ -13,6 +13,14 @@ function localPath(uri: string): string {
 }
 
 /** ENOENT, or ENOTDIR when a parent of the path is a regular file: either way nothing is there. */
+/** Objects are written beside their key under this prefix, then moved into place; listings skip them. */
+const STAGING_PREFIX = '.tmp-';
+
+/** A fresh staging file next to `file`, on the same file system (so rename and link stay atomic). */
+function stagingPathOf(file: string): string {
+  return path.join(path.dirname(file), `${STAGING_PREFIX}${path.basename(file)}-${randomBytes(6).toString('hex')}`);
+}
+
 function isMissing(cause: unknown): boolean {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -48,7 +56,7 @@ async function walk(dir: string, out: ObjectInfo[], visited: Set<string>): Promi
     throw ioError('list', pathToFileURL(dir).href, cause);
   }
   for (const entry of entries) {
-    if (entry.name.startsWith('.tmp-')) continue;
+    if (entry.name.startsWith(STAGING_PREFIX)) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       await walk(full, out, visited);
@@ -122,7 +130,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(uri: string, body: Uint8Array | string): Promise<void> {
     const file = localPath(uri);
-    const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
+    const tmp = stagingPathOf(file);
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(tmp, body);
@@ -137,7 +145,7 @@ export class LocalObjectStore implements ObjectStore {
     const file = localPath(uri);
     // Written in full to a temporary file, then linked into place: link() fails with EEXIST when
     // the target exists, so exactly one writer wins and no reader sees a half-written object.
-    const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
+    const tmp = stagingPathOf(file);
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(tmp, body);
@@ -154,7 +162,7 @@ export class LocalObjectStore implements ObjectStore {
   async copy(from: string, to: string): Promise<void> {
     const source = localPath(from);
     const target = localPath(to);
-    const tmp = path.join(path.dirname(target), `.tmp-${path.basename(target)}-${randomBytes(6).toString('hex')}`);
+    const tmp = stagingPathOf(target);
     try {
       await fs.stat(source);
     } catch (cause) {
