@@ -12,11 +12,7 @@ import { runNaiveBaseline } from './naive-baseline';
 import { runTreeBench } from './tree-bench';
 import { driftRunPairs, runDriftBench } from './drift-bench';
 import { peerComparisonArgs, runPeerComparison } from './peer-comparison';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { arg } from './bench-args';
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 

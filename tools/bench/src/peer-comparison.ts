@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { createObjectStore } from '@churn/object-store';
 import { writeSynthDataset } from '@churn/synth-data';
 import { compareScores, type ScoreAgreement } from './duckdb-peer';
+import { statsOf, type Stats } from './run-stats';
 
 /**
  * `npm run bench`'s peer section: the product (`churn score --explain none`, the built CLI) and
@@ -23,16 +24,6 @@ export interface ProcessMeasurement {
   peakRssMb: number;
 }
 
-interface Stats {
-  min: number;
-  median: number;
-}
-
-const statsOf = (values: number[]): Stats => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return { min: sorted[0]!, median: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2 };
-};
 
 /** Runs `node <args>` with the resource-usage preload; wall time from spawn to exit. */
 async function measureNode(distRoot: string, args: string[], usageFile: string): Promise<ProcessMeasurement & { stdout: string }> {

@@ -5,6 +5,7 @@ import { churnModelSpec, trainBundle } from '@churn/model-trainer';
 import { createObjectStore, joinUri, type ObjectStore } from '@churn/object-store';
 import { runLocal, type RunSummary } from '@churn/scoring';
 import { writeSynthDataset } from '@churn/synth-data';
+import { arg } from './bench-args';
 
 export interface TreeBenchOptions {
   store: ObjectStore;
@@ -84,8 +85,7 @@ export async function runTreeBench(options: TreeBenchOptions): Promise<string[]>
 // well, so the entry is told by the script's name (else `npm run bench` ran the trees twice).
 if (require.main === module && path.basename(process.argv[1] ?? '') === 'tree-bench.js') {
   void (async () => {
-    const i = process.argv.indexOf('--customers');
-    const customers = i > 0 ? Number(process.argv[i + 1]) : 200_000;
+    const customers = arg('customers', 200_000);
     const root = path.join(tmpdir(), 'churn-bench-trees');
     const lines = await runTreeBench({ store: createObjectStore(), root, concurrency: availableParallelism(), workerScript: path.resolve(__dirname, '..', 'cli', 'shard-worker.js'), customers });
     for (const line of lines) process.stdout.write(`${line}\n`);

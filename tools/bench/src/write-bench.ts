@@ -9,11 +9,8 @@ import { createObjectStore } from '@churn/object-store';
 import { buildScoreTable, categoryColumn, encodeTablePart, nullableNumericColumn } from '@churn/warehouse';
 import { DataType, type Table, vectorFromArray, Utf8 } from 'apache-arrow';
 import * as path from 'node:path';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { median } from './run-stats';
+import { arg } from './bench-args';
 
 /** The options encodeTablePart uses, for variants to start from. */
 function baseOptions(table: Table): WriteParquetOptions {
@@ -70,7 +67,6 @@ async function main(): Promise<void> {
     });
   }
   process.stdout.write(`score part encode, ${rows.toLocaleString('en-US')} rows x ${table.numCols} columns, ${repeats} interleaved repeats (min / median ms, µs per row, bytes)\n`);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const ref = median(times[0]!);
   variants.forEach(([name], v) => {
     const m = median(times[v]!);
