@@ -10,5 +10,11 @@ if (!fs.existsSync(entry)) {
   process.stderr.write(`churn is not built yet: run \`npm run build\` in ${path.dirname(__dirname)}\n`);
   process.exit(1);
 }
-process.setSourceMapsEnabled(true);
-require(entry);
+// Scoring commands run under their Node flags (node-runtime.js): when started without them, this
+// process only relays to a child that has them.
+const runtime = require('./node-runtime.js');
+if (!runtime.reexecWithFlags(__filename)) {
+  runtime.watchParent();
+  process.setSourceMapsEnabled(true);
+  require(entry);
+}

@@ -63,4 +63,10 @@ describe('infra/docker/Dockerfile', () => {
     expect(Number(node?.[1])).toBeGreaterThanOrEqual(24);
     expect(lines.some((l) => /^HEALTHCHECK .*CMD \["node", "\/app\/healthcheck\.js"\]$/.test(l))).toBe(true);
   });
+
+  it('starts every command under the scoring commands\' Node flags (bin/node-runtime.js)', () => {
+    const { SCORING_NODE_FLAGS } = require(path.join(INFRA_ROOT, '..', 'bin', 'node-runtime.js')) as { SCORING_NODE_FLAGS: string[] };
+    const entry = lines.find((l) => l.startsWith('ENTRYPOINT '));
+    expect(JSON.parse(entry!.slice('ENTRYPOINT '.length))).toEqual(['node', ...SCORING_NODE_FLAGS, '/app/bin/churn.js']);
+  });
 });

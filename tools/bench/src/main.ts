@@ -13,6 +13,7 @@ import { runTreeBench } from './tree-bench';
 import { driftRunPairs, runDriftBench } from './drift-bench';
 import { peerComparisonArgs, runPeerComparison } from './peer-comparison';
 import { arg } from './bench-args';
+import { nodeFlagsNote } from './node-flags';
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
     ...driftRuns.lines,
   ];
   if (!process.argv.includes('--skip-trees')) lines.push(...(await runTreeBench({ store, root, concurrency, workerScript })));
+  const note = nodeFlagsNote();
+  if (note) lines.push(note);
   for (const line of lines) process.stdout.write(`${line}\n`);
   process.stdout.write(
     `${JSON.stringify({

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { createObjectStore } from '@churn/object-store';
 import { writeSynthDataset } from '@churn/synth-data';
 import { compareScores, type ScoreAgreement } from './duckdb-peer';
+import { scoringNodeFlags } from './node-flags';
 import { statsOf, type Stats } from './run-stats';
 
 /**
@@ -25,12 +26,12 @@ export interface ProcessMeasurement {
 }
 
 
-/** Runs `node <args>` with the resource-usage preload; wall time from spawn to exit. */
-async function measureNode(distRoot: string, args: string[], usageFile: string): Promise<ProcessMeasurement & { stdout: string }> {
+/** Runs `node <nodeFlags> <args>` with the resource-usage preload; wall time from spawn to exit. */
+async function measureNode(distRoot: string, args: string[], usageFile: string, nodeFlags: readonly string[] = []): Promise<ProcessMeasurement & { stdout: string }> {
   await rm(usageFile, { force: true });
   const began = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', path.join(distRoot, 'bench', 'rusage-preload.js'), ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, '--require', path.join(distRoot, 'bench', 'rusage-preload.js'), ...args], {
       env: { ...process.env, CHURN_BENCH_RUSAGE_FILE: usageFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -81,6 +82,7 @@ export async function runPeerComparison(options: PeerComparisonOptions): Promise
   const store = createObjectStore();
   const asOf = '2026-01-01';
   const results: SizeComparison[] = [];
+  const productFlags = scoringNodeFlags(path.resolve(options.distRoot, '..'));
   for (const rows of options.sizes) {
     // 4 files up to 1M rows, 8 beyond (the issue's snapshots).
     const files = rows > 1_000_000 ? 8 : 4;
@@ -106,6 +108,8 @@ export async function runPeerComparison(options: PeerComparisonOptions): Promise
             options.distRoot,
             [path.join(options.distRoot, 'cli', 'main.js'), 'score', '--input', dataset, '--as-of', asOf, '--output', productOut, '--model', options.bundleDir, '--explain', 'none', '--device', 'cpu', '--concurrency', String(threads)],
             path.join(runs, 'usage.json'),
+            // As `churn score` runs: bin/churn.js relays to a child with these flags.
+            productFlags,
           ),
         );
       const runPeer = async () =>

@@ -8,6 +8,7 @@ import { createObjectStore, joinUri } from '@churn/object-store';
 import { runStatusSchema } from '@churn/jobs';
 import { runLocal } from '@churn/scoring';
 import { writeSynthDataset } from '@churn/synth-data';
+import { nodeFlagsNote, scoringNodeFlags } from './node-flags';
 
 /**
  * `npm run bench:queue` (needs Redis at REDIS_URL or 127.0.0.1:6379): the same 1M-row snapshot
@@ -19,8 +20,9 @@ const bin = path.join(root, 'bin', 'churn.js');
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 function start(args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  // The worker and producer log to stdout; a failure to start is on stderr.
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The worker and producer log to stdout; a failure to start is on stderr. Both run under the
+  // scoring commands' Node flags, as the image starts them.
+  const child = spawn(process.execPath, [...scoringNodeFlags(root), bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const hear = (d: Buffer) => {
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
     `  queue, 2 workers x 1 thread: ${rate(two.rows, two.seconds)} rows/s (${two.seconds.toFixed(2)} s), ${(embeddedWall / two.seconds).toFixed(2)}x embedded`,
     `  queue overhead per shard (1 worker vs embedded, same threads): ${(((one.seconds - embeddedWall) * 1000) / one.shards).toFixed(0)} ms`,
   ];
+  const note = nodeFlagsNote();
+  if (note) lines.push(note);
   for (const line of lines) process.stdout.write(`${line}\n`);
 }
 
