@@ -16,7 +16,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { arrowTypeMatches, categoricalColumn, duplicateRows, numericColumn, stringValues, takeStrings } from './arrow-columns';
+import { arrowTypeMatches, categoricalColumn, duplicateRows, nullMask, numericColumn, stringValues, takeStrings } from './arrow-columns';
 import { ColumnCache } from './column-cache';
 
 const dictType = () => new Dictionary(new Utf8(), new Int32());
@@ -29,6 +29,17 @@ function decode(column: { codes: Int32Array; categories: string[] }): (string | 
 function nullFlags(isNull: Uint8Array): number[] {
   return Array.from(isNull);
 }
+
+describe('nullMask', () => {
+  it('flags the nulls of chunked and sliced columns from their bitmaps, strings and numbers alike', () => {
+    const numbers = vectorFromArray([1, null, 3, null, 5, 6], new Float64()).slice(1);
+    const strings = vectorFromArray(['a', null, 'c'], new Utf8()).concat(vectorFromArray([null, 'e'], new Utf8()));
+    expect(nullFlags(nullMask(numbers).isNull)).toEqual([1, 0, 1, 0, 0]);
+    expect(nullMask(numbers).nullCount).toBe(2);
+    expect(nullFlags(nullMask(strings).isNull)).toEqual([0, 1, 0, 1, 0]);
+    expect(nullFlags(nullMask(vectorFromArray([1, 2], new Int32())).isNull)).toEqual([0, 0]);
+  });
+});
 
 describe('numericColumn', () => {
   it('reads a nullable Int32 column: nulls become NaN and are flagged', () => {

@@ -53,6 +53,27 @@ export function isValid(chunk: Data, i: number): boolean {
   return bitSet(chunk.nullBitmap, chunk.offset + i);
 }
 
+/** Per row 1 where the column is null, read from each chunk's validity bitmap. */
+export function nullMask(vector: Vector): { isNull: Uint8Array; nullCount: number } {
+  const isNull = new Uint8Array(vector.length);
+  let nullCount = 0;
+  let base = 0;
+  for (const chunk of vector.data as Data[]) {
+    const valid = validityOf(chunk);
+    if (valid) {
+      const off = chunk.offset;
+      for (let i = 0; i < chunk.length; i++) {
+        if (!bitSet(valid, off + i)) {
+          isNull[base + i] = 1;
+          nullCount++;
+        }
+      }
+    }
+    base += chunk.length;
+  }
+  return { isNull, nullCount };
+}
+
 /**
  * Copies an integer, float or boolean column into a Float64Array in one pass per chunk, reading
  * the Arrow buffers directly (no per-row objects). Int64 values beyond 2^53 lose precision,

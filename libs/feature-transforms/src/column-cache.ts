@@ -1,6 +1,6 @@
 import type { Table, Utf8, Vector } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { categoricalColumn, numericColumn, takeStrings, type CategoricalColumn, type NumericColumn } from './arrow-columns';
+import { categoricalColumn, nullMask, numericColumn, takeStrings, type CategoricalColumn, type NumericColumn } from './arrow-columns';
 
 /**
  * Decoded views of a table's columns, built once per shard and shared by the contract check,
@@ -9,6 +9,7 @@ import { categoricalColumn, numericColumn, takeStrings, type CategoricalColumn, 
 export class ColumnCache {
   private readonly numeric = new Map<string, NumericColumn>();
   private readonly categorical = new Map<string, CategoricalColumn>();
+  private readonly nulls = new Map<string, Uint8Array>();
 
   constructor(readonly table: Table) {}
 
@@ -33,6 +34,18 @@ export class ColumnCache {
       this.numeric.set(name, column);
     }
     return column;
+  }
+
+  /** Per row 1 where the column is null: the numeric view's mask when there is one, else the bitmaps. */
+  isNull(name: string): Uint8Array {
+    const numeric = this.numeric.get(name);
+    if (numeric) return numeric.isNull;
+    let mask = this.nulls.get(name);
+    if (!mask) {
+      mask = nullMask(this.vector(name)).isNull;
+      this.nulls.set(name, mask);
+    }
+    return mask;
   }
 
   /** The values of `rows` of a string column as a new Utf8 vector (ids for output tables). */

@@ -67,9 +67,8 @@ function rawValues(feature: FeatureSpec, columns: ColumnCache, rows: Int32Array,
       return;
     }
     case 'is_null': {
-      const vector = columns.vector(t.column);
-      if (vector.nullCount === 0) raw.fill(0, 0, n);
-      else for (let i = 0; i < n; i++) raw[i] = vector.isValid(rows[i]!) ? 0 : 1;
+      const isNull = columns.isNull(t.column);
+      for (let i = 0; i < n; i++) raw[i] = isNull[rows[i]!]!;
       return;
     }
   }

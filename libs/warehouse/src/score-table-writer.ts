@@ -156,8 +156,12 @@ export function buildQuarantineTable(run: RunIdentity, rows: QuarantineRows): Ta
 
 const NO_STATISTICS = new Set(['as_of', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at', 'explained', 'base_value', 'source_file', 'reason_detail']);
 
-/** String columns written without dictionary encoding: near-unique values (docs/decisions.md). */
-const PLAIN_STRINGS = new Set(['customer_id', 'reason_detail', 'source_file']);
+/**
+ * String columns written without dictionary encoding (docs/decisions.md): near-unique values,
+ * and the run's constants, whose one value the writer would otherwise hash on every row (a
+ * plain page of one repeated value compresses to a few bytes under zstd).
+ */
+const PLAIN_STRINGS = new Set(['customer_id', 'reason_detail', 'source_file', 'model_name', 'model_version', 'model_digest', 'run_id']);
 
 /**
  * Encodes one part. Near-unique columns skip dictionary encoding, which costs several times the
