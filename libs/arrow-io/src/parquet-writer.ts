@@ -1,9 +1,17 @@
 import { tableToIPC, tableFromIPC, type Table } from 'apache-arrow';
 import { ChurnError } from '@churn/errors';
-import { Compression, EnabledStatistics, Table as WasmTable, WriterPropertiesBuilder, WriterVersion, readParquet, writeParquet } from 'parquet-wasm/node';
+import { Compression, EnabledStatistics, Encoding, Table as WasmTable, WriterPropertiesBuilder, WriterVersion, readParquet, writeParquet } from 'parquet-wasm/node';
+
+/** Page compressions the writer offers: zstd for size, lz4 (LZ4_RAW) where zstd gains little for its time. */
+export const PARQUET_COMPRESSIONS = ['snappy', 'zstd', 'lz4', 'none'] as const;
+export type ParquetCompression = (typeof PARQUET_COMPRESSIONS)[number];
+
+/** Value encodings a column may ask for instead of the writer's default (plain, or its dictionary). */
+export const PARQUET_ENCODINGS = ['delta_byte_array'] as const;
+export type ParquetEncoding = (typeof PARQUET_ENCODINGS)[number];
 
 export interface WriteParquetOptions {
-  compression?: 'snappy' | 'zstd' | 'none';
+  compression?: ParquetCompression;
   /** Rows per row group: large enough for efficient scans, small enough to shard on. */
   rowGroupRows?: number;
   /**
@@ -16,8 +24,13 @@ export interface WriteParquetOptions {
    * where statistics help no reader and cost ~20% of the encode time (measured).
    */
   noStatisticsColumns?: readonly string[];
-  /** Columns written uncompressed: all-null or constant columns, whose pages are a few bytes. */
-  uncompressedColumns?: readonly string[];
+  /** Per-column compression instead of `compression` (e.g. lz4 for high-entropy floats). */
+  columnCompression?: Readonly<Record<string, ParquetCompression>>;
+  /**
+   * Per-column value encoding, for columns without a dictionary: `delta_byte_array` stores each
+   * string as the prefix it shares with the previous one plus the rest (ids in order share most).
+   */
+  columnEncoding?: Readonly<Record<string, ParquetEncoding>>;
   /** Rows the writer encodes per batch (parquet's default 1,024). */
   writeBatchSize?: number;
   /** Parquet data page format (default 1). */
@@ -26,7 +39,8 @@ export interface WriteParquetOptions {
   metadata?: Record<string, string>;
 }
 
-const COMPRESSION = { snappy: Compression.SNAPPY, zstd: Compression.ZSTD, none: Compression.UNCOMPRESSED } as const;
+const COMPRESSION: Readonly<Record<ParquetCompression, Compression>> = { snappy: Compression.SNAPPY, zstd: Compression.ZSTD, lz4: Compression.LZ4_RAW, none: Compression.UNCOMPRESSED };
+const ENCODING: Readonly<Record<ParquetEncoding, Encoding>> = { delta_byte_array: Encoding.DELTA_BYTE_ARRAY };
 
 /** Encodes an Arrow table as a Parquet file. */
 export function writeParquetTable(table: Table, options: WriteParquetOptions = {}): Uint8Array {
@@ -36,7 +50,8 @@ export function writeParquetTable(table: Table, options: WriteParquetOptions = {
     .setCreatedBy('churn-scoring');
   for (const column of options.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(column, false);
   for (const column of options.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(column, EnabledStatistics.None);
-  for (const column of options.uncompressedColumns ?? []) builder = builder.setColumnCompression(column, Compression.UNCOMPRESSED);
+  for (const [column, compression] of Object.entries(options.columnCompression ?? {})) builder = builder.setColumnCompression(column, COMPRESSION[compression]);
+  for (const [column, encoding] of Object.entries(options.columnEncoding ?? {})) builder = builder.setColumnEncoding(column, ENCODING[encoding]);
   if (options.writeBatchSize) builder = builder.setWriteBatchSize(options.writeBatchSize);
   if (options.writerVersion === 2) builder = builder.setWriterVersion(WriterVersion.V2);
   if (options.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
