@@ -44,6 +44,16 @@ function outOfRange(values: Float64Array, min: number, max: number): number[] {
   return rows;
 }
 
+/** Rows whose category is not allowed, or null where nulls are not: like outOfRange, a loop of its own. */
+function badCategoryRows(codes: Int32Array, ok: Uint8Array, nullable: boolean): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < codes.length; r++) {
+    const code = codes[r]!;
+    if (code < 0 ? !nullable : ok[code] === 0) rows.push(r);
+  }
+  return rows;
+}
+
 /** Collects issues, keeping each row's first one. */
 class IssueCollector {
   readonly badRows = new Map<number, RowIssue>();
@@ -124,21 +134,19 @@ export function validateContract(columns: ColumnCache, contract: InputContract, 
     if (spec.type === 'string' && !spec.allowed) {
       // Free-text columns (ids) only need a null check: no string is decoded.
       if (!spec.nullable && vector.nullCount > 0) {
-        for (let r = 0; r < n; r++) if (!vector.isValid(r)) out.flag(r, 'null_required', spec.name, nullDetail);
+        const isNull = columns.isNull(spec.name);
+        for (let r = 0; r < n; r++) if (isNull[r]) out.flag(r, 'null_required', spec.name, nullDetail);
       }
       continue;
     }
     if (spec.type === 'string') {
       const { codes, categories } = columns.categoricalColumn(spec.name);
       const allowed = spec.allowed ? new Set(spec.allowed) : undefined;
-      const ok = categories.map((c) => !allowed || allowed.has(c));
-      for (let r = 0; r < n; r++) {
+      const ok = Uint8Array.from(categories, (c) => (!allowed || allowed.has(c) ? 1 : 0));
+      for (const r of badCategoryRows(codes, ok, spec.nullable === true)) {
         const code = codes[r]!;
-        if (code < 0) {
-          if (!spec.nullable) out.flag(r, 'null_required', spec.name, nullDetail);
-        } else if (!ok[code]) {
-          out.flag(r, 'unknown_category', spec.name, `${spec.name}: unknown category ${JSON.stringify(categories[code]!)} (allowed: ${spec.allowed!.join(', ')})`);
-        }
+        if (code < 0) out.flag(r, 'null_required', spec.name, nullDetail);
+        else out.flag(r, 'unknown_category', spec.name, `${spec.name}: unknown category ${JSON.stringify(categories[code]!)} (allowed: ${spec.allowed!.join(', ')})`);
       }
       continue;
     }
