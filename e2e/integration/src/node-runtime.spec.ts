@@ -65,8 +65,8 @@ describe('bin/churn.js: scoring commands under their Node flags', () => {
     expect(bad.stderr).toContain('tpu');
   });
 
-  it('scores in a child that carries the flags, and a SIGKILLed relay takes the child down', async () => {
-    const output = path.join(dir, 'scores');
+  /** Starts `churn score` (explaining every row, so it runs for a while) and finds its relayed child. */
+  async function startScoring(output: string) {
     const relay = spawn(process.execPath, [CHURN_BIN, 'score', '--input', data, '--as-of', AS_OF, '--output', output, '--model', DEFAULT_BUNDLE, '--device', 'cpu', '--explain', 'all'], {
       cwd: REPO_ROOT,
       stdio: 'ignore',
@@ -78,7 +78,12 @@ describe('bin/churn.js: scoring commands under their Node flags', () => {
       if (children.length === 0) await sleep(50);
     }
     expect(children).toHaveLength(1);
-    const child = children[0]!;
+    return { relay, exited, child: children[0]! };
+  }
+
+  it('scores in a child that carries the flags, and a SIGKILLed relay takes the child down', async () => {
+    const output = path.join(dir, 'scores');
+    const { relay, exited, child } = await startScoring(output);
     expect(child.argv).toEqual(expect.arrayContaining([...runtime.SCORING_NODE_FLAGS, CHURN_BIN, 'score']));
     relay.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
@@ -97,19 +102,9 @@ describe('bin/churn.js: scoring commands under their Node flags', () => {
   });
 
   it('forwards SIGTERM to the child and ends by the same signal', async () => {
-    const relay = spawn(process.execPath, [CHURN_BIN, 'score', '--input', data, '--as-of', AS_OF, '--output', path.join(dir, 'scores-term'), '--model', DEFAULT_BUNDLE, '--device', 'cpu', '--explain', 'all'], {
-      cwd: REPO_ROOT,
-      stdio: 'ignore',
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => relay.on('exit', (_code, signal) => resolve(signal)));
-    let children: { pid: number; argv: string[] }[] = [];
-    for (let i = 0; i < 200 && children.length === 0; i++) {
-      children = await relayChildren(relay.pid!);
-      if (children.length === 0) await sleep(50);
-    }
-    expect(children).toHaveLength(1);
+    const { relay, exited, child } = await startScoring(path.join(dir, 'scores-term'));
     relay.kill('SIGTERM');
     expect(await exited).toBe('SIGTERM');
-    await expect(fs.access(`/proc/${children[0]!.pid}`)).rejects.toThrow();
+    await expect(fs.access(`/proc/${child.pid}`)).rejects.toThrow();
   });
 });
