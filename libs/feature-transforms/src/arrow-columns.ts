@@ -82,8 +82,6 @@ export function nullMask(vector: Vector): { isNull: Uint8Array; nullCount: numbe
 export function numericColumn(vector: Vector): NumericColumn {
   const n = vector.length;
   const values = new Float64Array(n);
-  const isNull = new Uint8Array(n);
-  let nullCount = 0;
   let base = 0;
   for (const chunk of vector.data as Data[]) {
     const len = chunk.length;
@@ -102,19 +100,10 @@ export function numericColumn(vector: Vector): NumericColumn {
       const typed = src as ArrayLike<number>;
       for (let i = 0; i < len; i++) values[base + i] = typed[i]!;
     }
-    const valid = validityOf(chunk);
-    if (valid) {
-      const off = chunk.offset;
-      for (let i = 0; i < len; i++) {
-        if (!bitSet(valid, off + i)) {
-          isNull[base + i] = 1;
-          values[base + i] = Number.NaN;
-          nullCount++;
-        }
-      }
-    }
     base += len;
   }
+  const { isNull, nullCount } = nullMask(vector);
+  if (nullCount > 0) for (let i = 0; i < n; i++) if (isNull[i]) values[i] = Number.NaN;
   return { values, isNull, nullCount };
 }
 

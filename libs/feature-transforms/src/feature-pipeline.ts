@@ -86,29 +86,9 @@ export function transformColumns(feature: FeatureSpec): string[] {
 }
 
 /**
- * Fill (null/NaN) and clip (+/-Infinity go to the clip bounds, or to the fill without them).
- * `fill: null` keeps a missing value missing: NaN (and an unclipped infinity) stays NaN.
- */
-function fillAndClip(feature: FeatureSpec, raw: number): number {
-  const fill = feature.fill ?? Number.NaN;
-  let x = Number.isNaN(raw) ? fill : raw;
-  if (Number.isNaN(x)) return x;
-  if (!Number.isFinite(x)) x = feature.clip ? (x > 0 ? feature.clip[1] : feature.clip[0]) : fill;
-  if (feature.clip) x = Math.min(Math.max(x, feature.clip[0]), feature.clip[1]);
-  return x;
-}
-
-/** The value pipeline after the raw transform: fill, clip, log1p, standardise. */
-export function finishValue(feature: FeatureSpec, raw: number): number {
-  let x = fillAndClip(feature, raw);
-  if (feature.log1p) x = Math.log1p(Math.max(x, -0.999999));
-  return (x - feature.center) / feature.scale;
-}
-
-/**
  * The numbers of a feature's value pipeline, one object shape for every feature. The per-row
  * loops below see only these: bundle features differ in which optional keys they carry, and
- * objects of several shapes made V8 throw away and recompile the loops (measured: \`transform\`
+ * objects of several shapes made V8 throw away and recompile the loops (measured: `transform`
  * was optimised 29 times per 1M-row run, 13 of them after "wrong map" deoptimisations).
  */
 interface ValueSteps {
@@ -135,22 +115,38 @@ function valueSteps(feature: FeatureSpec): ValueSteps {
 }
 
 /**
- * Fills and clips only values outside [lo, hi] (NaN and +/-Infinity included), as fillAndClip
- * does; returns how many had no finite raw value (what the reference profile's null rate counts).
+ * Fill (null/NaN) and clip (+/-Infinity go to the clip bounds, or to the fill without them).
+ * `fill: null` keeps a missing value missing: NaN (and an unclipped infinity) stays NaN.
+ */
+function fillAndClip(steps: ValueSteps, raw: number): number {
+  const { lo, hi, fill, clipped } = steps;
+  let x = Number.isNaN(raw) ? fill : raw;
+  if (Number.isNaN(x)) return x;
+  if (!Number.isFinite(x)) x = clipped ? (x > 0 ? hi : lo) : fill;
+  if (clipped) x = Math.min(Math.max(x, lo), hi);
+  return x;
+}
+
+/** The value pipeline after the raw transform: fill, clip, log1p, standardise. */
+export function finishValue(feature: FeatureSpec, raw: number): number {
+  const steps = valueSteps(feature);
+  let x = fillAndClip(steps, raw);
+  if (steps.log1p) x = Math.log1p(Math.max(x, -0.999999));
+  return (x - steps.center) / steps.scale;
+}
+
+/**
+ * Fills and clips (fillAndClip) only the values outside [lo, hi] (NaN and +/-Infinity included);
+ * returns how many had no finite raw value (what the reference profile's null rate counts).
  */
 function fillAndClipAll(steps: ValueSteps, raw: Float64Array, n: number): number {
-  const { lo, hi, fill, clipped } = steps;
+  const { lo, hi } = steps;
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const x = raw[i]!;
     if (x >= lo && x <= hi) continue;
     if (!Number.isFinite(x)) nulls++;
-    let v = Number.isNaN(x) ? fill : x;
-    if (!Number.isNaN(v)) {
-      if (!Number.isFinite(v)) v = clipped ? (v > 0 ? hi : lo) : fill;
-      if (clipped) v = Math.min(Math.max(v, lo), hi);
-    }
-    raw[i] = v;
+    raw[i] = fillAndClip(steps, x);
   }
   return nulls;
 }
@@ -191,7 +187,8 @@ export function compileFeaturePipeline(features: readonly FeatureSpec[]): Featur
       const feature = features[f]!;
       const values = new Float64Array(rows.length);
       rawValues(feature, columns, rows, values);
-      for (let i = 0; i < values.length; i++) values[i] = fillAndClip(feature, values[i]!);
+      const step = steps[f]!;
+      for (let i = 0; i < values.length; i++) values[i] = fillAndClip(step, values[i]!);
       return values;
     },
   };
