@@ -4,6 +4,7 @@ export {
   buildScoreTable,
   buildQuarantineTable,
   encodeTablePart,
+  partWriteOptions,
   writeTablePart,
   explanationColumnNames,
   SCORE_COLUMNS,

@@ -1,5 +1,5 @@
 import { DataType, type Table, type Vector } from 'apache-arrow';
-import { writeParquetTable } from '@churn/arrow-io';
+import { writeParquetTable, type WriteParquetOptions } from '@churn/arrow-io';
 import type { ObjectStore } from '@churn/object-store';
 import {
   allNullColumn,
@@ -164,11 +164,11 @@ const NO_STATISTICS = new Set(['as_of', 'model_name', 'model_version', 'model_di
 const PLAIN_STRINGS = new Set(['customer_id', 'reason_detail', 'source_file', 'model_name', 'model_version', 'model_digest', 'run_id']);
 
 /**
- * Encodes one part. Near-unique columns skip dictionary encoding, which costs several times the
- * plain encoding and only grows the file: the listed strings, and every float or integer column
- * (scores, contributions, numeric segments, row indices) but the constant ones.
+ * The writer settings of a part. Near-unique columns skip dictionary encoding, which costs
+ * several times the plain encoding and only grows the file: the listed strings, and every float
+ * or integer column (scores, contributions, numeric segments, row indices) but the constant ones.
  */
-export function encodeTablePart(table: Table): Uint8Array {
+export function partWriteOptions(table: Table): WriteParquetOptions {
   const plainColumns = table.schema.fields
     .filter((f) => PLAIN_STRINGS.has(f.name) || ((DataType.isFloat(f.type) || DataType.isInt(f.type)) && !DataType.isDictionary(f.type)))
     .map((f) => f.name);
@@ -180,14 +180,19 @@ export function encodeTablePart(table: Table): Uint8Array {
   const columnCompression = Object.fromEntries(
     table.schema.fields.filter((f) => DataType.isFloat(f.type) && f.name !== 'base_value').map((f) => [f.name, 'lz4' as const]),
   );
-  return writeParquetTable(table, {
+  return {
     compression: 'zstd',
     rowGroupRows: 128 * 1024,
     plainColumns,
     noStatisticsColumns,
     columnCompression,
     columnEncoding: { customer_id: 'delta_byte_array' },
-  });
+  };
+}
+
+/** Encodes one part with partWriteOptions. */
+export function encodeTablePart(table: Table): Uint8Array {
+  return writeParquetTable(table, partWriteOptions(table));
 }
 
 /** Encodes and stores one part. The key is deterministic per shard, so a retry overwrites. */

@@ -3,25 +3,14 @@
  * 40 columns: 9 contract, 2 segments, 29 explanation columns all null) with parquet-wasm under
  * writer settings, interleaved and repeated in one process; min and median ms, and bytes.
  */
-import { writeParquetTable, type WriteParquetOptions } from '@churn/arrow-io';
+import { writeParquetTable } from '@churn/arrow-io';
 import { loadBundle } from '@churn/model-bundle';
 import { createObjectStore } from '@churn/object-store';
-import { buildScoreTable, categoryColumn, encodeTablePart, nullableNumericColumn } from '@churn/warehouse';
-import { DataType, type Table, vectorFromArray, Utf8 } from 'apache-arrow';
+import { buildScoreTable, categoryColumn, encodeTablePart, nullableNumericColumn, partWriteOptions } from '@churn/warehouse';
+import { vectorFromArray, Utf8 } from 'apache-arrow';
 import * as path from 'node:path';
 import { median } from './run-stats';
 import { arg } from './bench-args';
-
-/** The options encodeTablePart uses, for variants to start from. */
-function baseOptions(table: Table): WriteParquetOptions {
-  const fields = table.schema.fields;
-  return {
-    compression: 'zstd',
-    rowGroupRows: 128 * 1024,
-    plainColumns: fields.filter((f) => f.name === 'customer_id' || ((DataType.isFloat(f.type) || DataType.isInt(f.type)) && !DataType.isDictionary(f.type))).map((f) => f.name),
-    noStatisticsColumns: fields.map((f) => f.name).filter((c) => ['as_of', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at', 'explained', 'base_value'].includes(c) || c.startsWith('contrib_') || c.startsWith('reason_')),
-  };
-}
 
 async function main(): Promise<void> {
   const rows = arg('rows', 100_000);
@@ -44,17 +33,18 @@ async function main(): Promise<void> {
     { customerIds: ids, scores, bandCodes, bandNames: ['low', 'medium', 'high'], segments: [{ name: 'plan', vector: categoryColumn(planCodes, plans) }, { name: 'mrr', vector: nullableNumericColumn('number', mrr, new Uint8Array(rows)) }] },
     bundle.manifest.features.map((f) => f.id),
   );
-  const base = baseOptions(table);
+  // The variants start from the product's own settings.
+  const base = partWriteOptions(table);
   const allNullOrConstant = table.schema.fields.map((f) => f.name).filter((c) => ['as_of', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at', 'explained', 'base_value'].includes(c) || c.startsWith('contrib_') || c.startsWith('reason_'));
+  const nullsUncompressed = { ...base.columnCompression, ...Object.fromEntries(allNullOrConstant.map((c) => [c, 'none' as const])) };
   const variants: [string, () => Uint8Array][] = [
     ['encodeTablePart (product)', () => encodeTablePart(table)],
-    ['base options', () => writeParquetTable(table, base)],
-    ['null/constant columns uncompressed', () => writeParquetTable(table, { ...base, columnCompression: Object.fromEntries(allNullOrConstant.map((c) => [c, 'none' as const])) })],
+    ['null/constant columns uncompressed', () => writeParquetTable(table, { ...base, columnCompression: nullsUncompressed })],
     ['write batch 8192', () => writeParquetTable(table, { ...base, writeBatchSize: 8192 })],
     ['write batch 65536', () => writeParquetTable(table, { ...base, writeBatchSize: 65536 })],
     ['writer version 2', () => writeParquetTable(table, { ...base, writerVersion: 2 })],
     ['snappy', () => writeParquetTable(table, { ...base, compression: 'snappy' })],
-    ['uncompressed + batch 65536', () => writeParquetTable(table, { ...base, columnCompression: Object.fromEntries(allNullOrConstant.map((c) => [c, 'none' as const])), writeBatchSize: 65536 })],
+    ['uncompressed + batch 65536', () => writeParquetTable(table, { ...base, columnCompression: nullsUncompressed, writeBatchSize: 65536 })],
     ['without the 29 explanation columns', () => writeParquetTable(table.select(table.schema.fields.slice(0, 11).map((f) => f.name)), base)],
   ];
   const times = variants.map(() => [] as number[]);
