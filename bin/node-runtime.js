@@ -5,7 +5,8 @@
 //
 // --single-threaded-gc: V8 otherwise marks and sweeps on helper threads in parallel with the
 // shard threads. A scoring run keeps one shard thread per core busy, so the helpers only compete
-// with them: measured in docs/decisions.md ("Garbage collection on the shard threads").
+// with them: measured in docs/decisions.md ("Scoring-only time back to what it was before
+// issues 7 and 8").
 const { spawn } = require('node:child_process');
 
 /** V8 flags for the commands that score shards in worker threads. */

@@ -12,7 +12,6 @@ function localPath(uri: string): string {
   return parsed.path;
 }
 
-/** ENOENT, or ENOTDIR when a parent of the path is a regular file: either way nothing is there. */
 /** Objects are written beside their key under this prefix, then moved into place; listings skip them. */
 const STAGING_PREFIX = '.tmp-';
 
@@ -21,6 +20,7 @@ function stagingPathOf(file: string): string {
   return path.join(path.dirname(file), `${STAGING_PREFIX}${path.basename(file)}-${randomBytes(6).toString('hex')}`);
 }
 
+/** ENOENT, or ENOTDIR when a parent of the path is a regular file: either way nothing is there. */
 function isMissing(cause: unknown): boolean {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
