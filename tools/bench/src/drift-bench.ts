@@ -11,7 +11,6 @@ import { synthFileTable, writeSynthDataset } from '@churn/synth-data';
 import { median } from './run-stats';
 import { arg } from './bench-args';
 
-
 export interface DriftBenchOptions {
   store: ObjectStore;
   /** The default bundle's folder. */

@@ -25,7 +25,6 @@ export interface ProcessMeasurement {
   peakRssMb: number;
 }
 
-
 /** Runs `node <nodeFlags> <args>` with the resource-usage preload; wall time from spawn to exit. */
 async function measureNode(distRoot: string, args: string[], usageFile: string, nodeFlags: readonly string[] = []): Promise<ProcessMeasurement & { stdout: string }> {
   await rm(usageFile, { force: true });
