@@ -54,25 +54,30 @@ function weightTables(depth: number): WeightTables {
 export class TreeShap {
   /** Margin of the baseline row. */
   readonly baselineMargin: number;
-  /** Adds row `at`'s Shapley values (margin space) into `phi` (one entry per player). */
-  readonly row: (features: Float32Array, at: number, phi: Float64Array) => void;
+  /**
+   * Adds the Shapley values (margin space) of the first `rows` rows of `features` (row-major,
+   * `width` values per row) into `phi`, row r's players from `r * players` on.
+   */
+  readonly rows: (features: Float32Array, rows: number, width: number, phi: Float64Array) => void;
 
   constructor(trees: TreeEnsemble, layout: PlayerLayout, baseline: Float32Array) {
     const depth = checkTreeEnsemble(trees);
     const playerOf = new Int32Array(trees.featureCount);
     for (let p = 0; p < layout.count; p++) for (let q = layout.start[p]!; q < layout.start[p + 1]!; q++) playerOf[layout.featureOf[q]!] = p;
-    this.row = treeWalker(trees, playerOf, baseline, layout.count, depth);
+    this.rows = treeWalker(trees, playerOf, baseline, layout.count, depth);
     this.baselineMargin = treeMargin(trees, baseline, 0);
   }
 }
 
 /**
  * The walk of TreeShap as a closure over plain typed arrays (no property loads per node: this is
- * the inner loop of `--explain all` on tree bundles). Per node, `next[2 * node]` is the child x
+ * the inner loop of `--explain all` on tree bundles). It runs tree by tree over all the rows, not
+ * row by row over the trees: consecutive walks then take the same tree's branches, which the
+ * CPU predicts better (docs/decisions.md, "Tree ensembles read with onnx-proto"). Per node, `next[2 * node]` is the child x
  * takes when the test is true and `next[2 * node + 1]` when it is false; `baseNext` is the child
  * the baseline takes.
  */
-function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32Array, players: number, depth: number): TreeShap['row'] {
+function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32Array, players: number, depth: number): TreeShap['rows'] {
   const { feature, threshold, mode, missingTrue, roots, leafValue } = trees;
   const n = feature.length;
   const next = new Int32Array(2 * n);
@@ -91,6 +96,8 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
   let features: Float32Array = new Float32Array(0);
   let at = 0;
   let phi: Float64Array = new Float64Array(0);
+  /** Where the current row's players start in `phi`. */
+  let phiAt = 0;
 
   /** The child row x goes to at `node` (goesTrue, inlined for the common modes). */
   const xNext = (node: number, value: number): number => {
@@ -114,11 +121,11 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
         const plus = v * wIn[nIn * stride + nOut]!;
         const minus = v * wOut[nIn * stride + nOut]!;
         for (let i = 0; i < nIn; i++) {
-          const q = pathIn[i]!;
+          const q = phiAt + pathIn[i]!;
           phi[q] = phi[q]! + plus;
         }
         for (let i = 0; i < nOut; i++) {
-          const q = pathOut[i]!;
+          const q = phiAt + pathOut[i]!;
           phi[q] = phi[q]! - minus;
         }
         return;
@@ -146,11 +153,17 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
     }
   };
 
-  return (rowFeatures, rowAt, rowPhi) => {
-    features = rowFeatures;
-    at = rowAt;
-    phi = rowPhi;
-    for (let t = 0; t < roots.length; t++) walk(roots[t]!, 0, 0);
+  return (matrix, rows, width, out) => {
+    features = matrix;
+    phi = out;
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t]!;
+      for (let r = 0; r < rows; r++) {
+        at = r * width;
+        phiAt = r * players;
+        walk(root, 0, 0);
+      }
+    }
   };
 }
 
@@ -185,24 +198,24 @@ export async function explainTrees(model: ModelEvaluator, run: MethodRun): Promi
   const gb = g(fb);
   const ob = other(fb);
   const P = layout.count;
-  const phi = new Float64Array(P);
+  const phi = new Float64Array(rows * P);
+  shap.rows(features, rows, width, phi);
   let worst = 0;
   for (let row = 0; row < rows; row++) {
-    phi.fill(0);
-    shap.row(features, row * width, phi);
+    const at = row * P;
     const fx = scores[row]!;
     const delta = g(fx) - gb;
     let sum = 0;
     let magnitude = 0;
-    for (let p = 0; p < P; p++) {
+    for (let p = at; p < at + P; p++) {
       sum += phi[p]!;
       magnitude += Math.abs(phi[p]!);
     }
     const residual = delta - sum;
     if ((!logistic || (fx >= 1e-3 && fx <= 1 - 1e-3)) && !(Math.abs(residual) <= worst)) worst = Math.abs(residual);
     if (residual !== 0) {
-      if (magnitude > 0) for (let p = 0; p < P; p++) phi[p] = phi[p]! + (residual * Math.abs(phi[p]!)) / magnitude;
-      else for (let p = 0; p < P; p++) phi[p] = phi[p]! + residual / P;
+      if (magnitude > 0) for (let p = at; p < at + P; p++) phi[p] = phi[p]! + (residual * Math.abs(phi[p]!)) / magnitude;
+      else for (let p = at; p < at + P; p++) phi[p] = phi[p]! + residual / P;
     }
     // In the link's space when asked for it; otherwise scaled by the secant slope.
     let slope = 1;
@@ -211,8 +224,7 @@ export async function explainTrees(model: ModelEvaluator, run: MethodRun): Promi
       if (Math.abs(delta) > 1e-9) slope = otherDelta / delta;
       else slope = logistic ? fb * (1 - fb) : 1 / Math.max(fb * (1 - fb), 1e-12);
     }
-    const base = row * P;
-    for (let p = 0; p < P; p++) contributions[base + p] = phi[p]! * slope;
+    for (let p = at; p < at + P; p++) contributions[p] = phi[p]! * slope;
   }
   if (worst > TREE_RESIDUAL_LIMIT || Number.isNaN(worst)) {
     throw new ChurnError('MODEL_MISMATCH', `the tree ensemble read from the model does not reproduce its scores (off by up to ${worst.toPrecision(3)} in ${logistic ? 'logit' : 'probability'} space); explain this model with method sampling, and report the model's converter`, {
