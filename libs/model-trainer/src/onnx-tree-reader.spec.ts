@@ -1,48 +1,12 @@
 import { treeMargin, treeProbability, type TreeEnsemble, type TreeLink } from '@churn/explain';
+import { gridRows, randomTrees as generateTrees } from '@churn/explain/testing';
 import { OnnxScorer } from '@churn/onnx-runner';
 import { exportMlpOnnx, exportTreeEnsembleOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, type TreeExportOptions } from './onnx-export';
 import { readTreeEnsemble } from './onnx-tree-reader';
-import { SeededRandom } from './seeded-random';
 
-/** Random trees on a coarse grid (thresholds equal to inputs are common), random modes and missing directions. */
-function randomTrees(seed: number, count: number, depth: number, width: number, link: TreeLink, leaf: (r: () => number) => number): TreeEnsemble {
-  const random = new SeededRandom(seed, 1);
-  const nodes: { feature: number; threshold: number; mode: number; missing: number; t: number; f: number; value: number }[] = [];
-  const grow = (d: number): number => {
-    const at = nodes.length;
-    nodes.push({ feature: -1, threshold: 0, mode: 6, missing: 0, t: -1, f: -1, value: 0 });
-    if (d === 0) {
-      nodes[at]!.value = Math.fround(leaf(() => random.next()));
-      return at;
-    }
-    const n = nodes[at]!;
-    n.feature = random.nextInt(width);
-    n.threshold = Math.fround(random.nextInt(5) / 2 - 1);
-    n.mode = [0, 1, 2, 3, 4, 5][random.nextInt(6)]!;
-    n.missing = random.nextInt(2);
-    n.t = grow(d - 1);
-    n.f = grow(d - 1);
-    return at;
-  };
-  const roots = Array.from({ length: count }, () => grow(depth));
-  return {
-    featureCount: width,
-    feature: Int32Array.from(nodes, (n) => n.feature),
-    threshold: Float64Array.from(nodes, (n) => n.threshold),
-    mode: Uint8Array.from(nodes, (n) => n.mode),
-    missingTrue: Uint8Array.from(nodes, (n) => n.missing),
-    trueChild: Int32Array.from(nodes, (n) => n.t),
-    falseChild: Int32Array.from(nodes, (n) => n.f),
-    leafValue: Float64Array.from(nodes, (n) => n.value),
-    roots: Int32Array.from(roots),
-    base: link === 'logistic' ? Math.fround(-0.3) : Math.fround(0.2),
-    link,
-  };
-}
-
-function gridRows(rows: number, width: number, seed: number): Float32Array {
-  const random = new SeededRandom(seed, 2);
-  return Float32Array.from({ length: rows * width }, () => (random.next() < 0.15 ? Number.NaN : random.nextInt(5) / 2 - 1));
+/** Random trees on a coarse grid (thresholds equal to inputs are common), every node mode, random missing directions. */
+function randomTrees(seed: number, trees: number, depth: number, featureCount: number, link: TreeLink, leaf: (random: () => number) => number): TreeEnsemble {
+  return generateTrees({ seed, trees, depth, featureCount, link, leaf, modes: [0, 1, 2, 3, 4, 5] });
 }
 
 async function scoreWithOrt(bytes: Uint8Array, outputName: string, probabilityIndex: number, features: Float32Array, rows: number, width: number): Promise<Float32Array> {

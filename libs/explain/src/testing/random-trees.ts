@@ -18,6 +18,8 @@ export interface RandomTreesOptions {
   link?: TreeLink;
   /** Leaf values are drawn from [-leafScale, leafScale] (default 0.4). */
   leafScale?: number;
+  /** Draws a leaf value from the generator's uniform [0, 1) source, instead of leafScale. */
+  leaf?: (random: () => number) => number;
 }
 
 /** Grid of feature values and thresholds. */
@@ -46,7 +48,7 @@ export function randomTrees(options: RandomTreesOptions): TreeEnsemble {
     falseChild.push(-1);
     leafValue.push(0);
     if (depth === 0 || (depth < options.depth && rnd() < early)) {
-      leafValue[node] = (rnd() * 2 - 1) * scale;
+      leafValue[node] = options.leaf ? options.leaf(rnd) : (rnd() * 2 - 1) * scale;
       return node;
     }
     feature[node] = Math.floor(rnd() * options.featureCount);
