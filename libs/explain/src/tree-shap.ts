@@ -73,9 +73,9 @@ export class TreeShap {
  * The walk of TreeShap as a closure over plain typed arrays (no property loads per node: this is
  * the inner loop of `--explain all` on tree bundles). It runs tree by tree over all the rows, not
  * row by row over the trees: consecutive walks then take the same tree's branches, which the
- * CPU predicts better (docs/decisions.md, "Tree ensembles read with onnx-proto"). Per node, `next[2 * node]` is the child x
- * takes when the test is true and `next[2 * node + 1]` when it is false; `baseNext` is the child
- * the baseline takes.
+ * CPU predicts better (docs/decisions.md, "Tree ensembles read with onnx-proto"). Per node,
+ * `next[2 * node]` is the child x takes when the test is true and `next[2 * node + 1]` when it
+ * is false; `baseNext` is the child the baseline takes.
  */
 function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32Array, players: number, depth: number): TreeShap['rows'] {
   const { feature, threshold, mode, missingTrue, roots, leafValue } = trees;
