@@ -38,6 +38,17 @@ describe('fitGbdt', () => {
     expect([...fit.trees.missingTrue].some((m) => m === 1)).toBe(true);
   });
 
+  it('without early stopping, grows and keeps exactly the trees asked for', () => {
+    const small = dataset(1500, 4);
+    const stopped = fitGbdt(small, { seed: 3, trees: 40, depth: 3, learningRate: 0.5, patience: 2 });
+    const fixed = fitGbdt(small, { seed: 3, trees: 40, depth: 3, learningRate: 0.5, patience: 2, earlyStopping: false });
+    // A high learning rate on few rows overfits: early stopping keeps fewer trees.
+    expect(stopped.trees.roots.length).toBeLessThan(40);
+    expect(fixed.treesGrown).toBe(40);
+    expect(fixed.trees.roots.length).toBe(40);
+    expect(fixed.bestTrees).toBe(40);
+  });
+
   it('ONNX Runtime scores the exported ensemble as the TypeScript model does, to 1e-6 (NaN inputs included)', async () => {
     const bytes = exportTreeEnsembleOnnx(fit.trees);
     const scorer = await OnnxScorer.create({ modelBytes: bytes, inputName: ONNX_INPUT_NAME, outputName: ONNX_OUTPUT_NAME, probabilityIndex: 0, outputKind: 'probability', featureCount: test.features, device: 'cpu' });

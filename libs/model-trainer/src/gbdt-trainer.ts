@@ -19,6 +19,12 @@ export interface GbdtOptions {
   minLeafHessian?: number;
   /** Stop after this many trees without a lower validation loss (default 10). */
   patience?: number;
+  /**
+   * false: grow exactly `trees` trees and keep them all, whatever the validation loss does (a
+   * model of a fixed shape, as the benchmark needs). Default true: stop on `patience` and keep
+   * the trees up to the lowest validation loss.
+   */
+  earlyStopping?: boolean;
   /** Fraction of the rows held back for early stopping (default 0.1). */
   validationFraction?: number;
   log?: (message: string) => void;
@@ -70,7 +76,8 @@ export function fitGbdt(data: LabelledMatrix, options: GbdtOptions): GbdtResult 
   const bins = Math.min(options.bins ?? 64, 255);
   const l2 = options.l2 ?? 1;
   const minHessian = options.minLeafHessian ?? 5;
-  const patience = options.patience ?? 10;
+  const earlyStopping = options.earlyStopping ?? true;
+  const patience = earlyStopping ? (options.patience ?? 10) : Number.POSITIVE_INFINITY;
   const random = new SeededRandom(options.seed, 7);
 
   const order = Int32Array.from({ length: total }, (_, i) => i);
@@ -255,7 +262,7 @@ export function fitGbdt(data: LabelledMatrix, options: GbdtOptions): GbdtResult 
     }
     loss /= validationRows;
     losses.push(loss);
-    if (loss < best.loss - 1e-7) best = { loss, trees: t + 1, nodes: feature.length };
+    if (loss < best.loss - 1e-7 || !earlyStopping) best = { loss, trees: t + 1, nodes: feature.length };
     options.log?.(`tree ${t + 1}: validation log loss ${loss.toFixed(5)}`);
     if (t + 1 - best.trees >= patience) break;
   }
