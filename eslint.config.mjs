@@ -30,6 +30,8 @@ const depConstraints = (duckdbScopes = []) => [
   // The report inlines Chart.js's browser bundle; the browser test drives Chromium.
   only(['report'], ['chart.js']),
   only(['integration-e2e'], ['playwright-core']),
+  // wabt compiles the .wat sources (tools/build-wasm.mjs); only their specs load it.
+  only(['explain'], ['wabt']),
   // The PostgreSQL client belongs to the warehouse loader alone.
   only(['warehouse-pg'], ['pg', 'pg-copy-streams', 'pg-*']),
 ];

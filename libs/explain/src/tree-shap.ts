@@ -1,9 +1,13 @@
+// The WebAssembly declarations must reach every project that type-checks this lib.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./webassembly.d.ts" />
 import { ChurnError } from '@churn/errors';
 import type { MethodResult, MethodRun } from './explain-method';
 import type { ModelEvaluator } from './explain-types';
 import { logit } from './output-space';
 import type { PlayerLayout } from './players';
 import { checkTreeEnsemble, goesTrue, treeMargin, type TreeEnsemble } from './tree-ensemble';
+import { TREE_WALK_WASM } from './tree-walk-wasm';
 
 /**
  * Largest tolerated gap, in the link's own space, between the margin the trees compute and the
@@ -69,100 +73,120 @@ export class TreeShap {
   }
 }
 
+/** Rows walked per call into the WebAssembly walk: its memory holds one block's rows, whatever the shard's size. */
+const BLOCK_ROWS = 8192;
+/** Bytes per node in the walk's node table (the layout is in tree-walk.wat). */
+const NODE_BYTES = 32;
+/** Split kinds of the node table: every mode becomes one of these, with its children swapped where it negates. */
+const KIND_LEQ = 0;
+const KIND_LT = 1;
+const KIND_EQ = 2;
+
+let walkModule: WebAssembly.Module | undefined;
+
+/** The walk's module, compiled once per thread (it is tiny; instances are per TreeShap). */
+function treeWalkModule(): WebAssembly.Module {
+  walkModule ??= new WebAssembly.Module(Uint8Array.from(atob(TREE_WALK_WASM), (c) => c.charCodeAt(0)));
+  return walkModule;
+}
+
+interface TreeWalkExports {
+  memory: WebAssembly.Memory;
+  setup(state: number, pathIn: number, pathOut: number, wIn: number, wOut: number, stride: number): void;
+  rows(roots: number, trees: number, features: number, rows: number, rowBytes: number, phi: number, phiBytes: number): void;
+}
+
+/** The walk instance's exports, checked (a stale or foreign module fails here, not in the walk). */
+function walkExports(instance: WebAssembly.Instance): TreeWalkExports {
+  const { memory, setup, rows } = instance.exports;
+  if (!(memory instanceof WebAssembly.Memory) || typeof setup !== 'function' || typeof rows !== 'function') {
+    throw new ChurnError('INTERNAL', 'the TreeSHAP walk module lacks its exports (memory, setup, rows); rebuild it with npm run build:wasm');
+  }
+  return { memory, setup: setup as TreeWalkExports['setup'], rows: rows as TreeWalkExports['rows'] };
+}
+
 /**
- * The walk of TreeShap as a closure over plain typed arrays (no property loads per node: this is
- * the inner loop of `--explain all` on tree bundles). It runs tree by tree over all the rows, not
- * row by row over the trees: consecutive walks then take the same tree's branches, which the
- * CPU predicts better (docs/decisions.md, "Tree ensembles read with onnx-proto"). Per node,
- * `next[2 * node]` is the child x takes when the test is true and `next[2 * node + 1]` when it
- * is false; `baseNext` is the child the baseline takes.
+ * The walk of TreeShap, run in WebAssembly (tree-walk.wat): the inner loop of `--explain all` on
+ * tree bundles, about 2.5 times faster there than the same walk in JavaScript, with equal results
+ * (docs/decisions.md, "Tree ensembles read with onnx-proto"). Here the ensemble becomes the
+ * walk's node table: each node's test as `x <= t`, `x < t` or `x == t` (the other modes negate
+ * one of these, so their children swap), the child a missing x takes, and the child the baseline
+ * takes, which is fixed for a given baseline. It runs tree by tree over a block of rows, not row
+ * by row over the trees: consecutive walks then take the same tree's branches, which the CPU
+ * predicts better.
  */
 function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32Array, players: number, depth: number): TreeShap['rows'] {
-  const { feature, threshold, mode, missingTrue, roots, leafValue } = trees;
-  const n = feature.length;
-  const next = new Int32Array(2 * n);
-  const baseNext = new Int32Array(n);
-  for (let node = 0; node < n; node++) {
-    next[2 * node] = trees.trueChild[node]!;
-    next[2 * node + 1] = trees.falseChild[node]!;
-    const f = feature[node]!;
-    if (f >= 0) baseNext[node] = goesTrue(trees, node, baseline[f]!) ? trees.trueChild[node]! : trees.falseChild[node]!;
-  }
+  const walk = walkExports(new WebAssembly.Instance(treeWalkModule(), {}));
+  const n = trees.feature.length;
   const { stride, wIn, wOut } = weightTables(depth);
-  /** Per player: 0 not met yet on this path, 1 required in S, 2 required outside S. */
-  const state = new Uint8Array(players);
-  const pathIn = new Int32Array(depth + 1);
-  const pathOut = new Int32Array(depth + 1);
-  let features: Float32Array = new Float32Array(0);
-  let at = 0;
-  let phi: Float64Array = new Float64Array(0);
-  /** Where the current row's players start in `phi`. */
-  let phiAt = 0;
-
-  /** The child row x goes to at `node` (goesTrue, inlined for the common modes). */
-  const xNext = (node: number, value: number): number => {
-    const m = mode[node]!;
-    let yes: boolean;
-    if (value !== value) yes = missingTrue[node] === 1 || m === 5;
-    else if (m === 0) yes = value <= threshold[node]!;
-    else if (m === 1) yes = value < threshold[node]!;
-    else yes = goesTrue(trees, node, value);
-    return next[2 * node + (yes ? 0 : 1)]!;
+  let top = 0;
+  const take = (bytes: number): number => {
+    const at = top;
+    top += Math.ceil(bytes / 8) * 8;
+    return at;
   };
+  const nodes = take(NODE_BYTES * n);
+  const state = take(8 * players);
+  const pathIn = take(4 * (depth + 1));
+  const pathOut = take(4 * (depth + 1));
+  const wInAt = take(8 * wIn.length);
+  const wOutAt = take(8 * wOut.length);
+  const roots = take(4 * trees.roots.length);
+  // One block's rows go after the tables, sized on the first call.
+  const tablesEnd = top;
+  const block = { features: 0, phi: 0, width: -1 };
+  const grow = (bytes: number) => {
+    const missing = bytes - walk.memory.buffer.byteLength;
+    if (missing > 0) walk.memory.grow(Math.ceil(missing / 65_536));
+  };
+  grow(top);
 
-  /** Walks from `start` with `nIn` players required in S and `nOut` required outside it. */
-  const walk = (start: number, nIn: number, nOut: number): void => {
-    let node = start;
-    for (;;) {
-      const f = feature[node]!;
-      if (f < 0) {
-        if (nIn + nOut === 0) return;
-        const v = leafValue[node]!;
-        const plus = v * wIn[nIn * stride + nOut]!;
-        const minus = v * wOut[nIn * stride + nOut]!;
-        for (let i = 0; i < nIn; i++) {
-          const q = phiAt + pathIn[i]!;
-          phi[q] = phi[q]! + plus;
-        }
-        for (let i = 0; i < nOut; i++) {
-          const q = phiAt + pathOut[i]!;
-          phi[q] = phi[q]! - minus;
-        }
-        return;
-      }
-      const xChild = xNext(node, features[at + f]!);
-      const bChild = baseNext[node]!;
-      if (xChild === bChild) {
-        node = xChild;
-        continue;
-      }
-      const p = playerOf[f]!;
-      const side = state[p]!;
-      if (side !== 0) {
-        node = side === 1 ? xChild : bChild;
-        continue;
-      }
-      state[p] = 1;
-      pathIn[nIn] = p;
-      walk(xChild, nIn + 1, nOut);
-      state[p] = 2;
-      pathOut[nOut] = p;
-      walk(bChild, nIn, nOut + 1);
-      state[p] = 0;
-      return;
+  const memory = new DataView(walk.memory.buffer);
+  const address = (node: number) => nodes + NODE_BYTES * node;
+  for (let node = 0; node < n; node++) {
+    const at = address(node);
+    const f = trees.feature[node]!;
+    if (f < 0) {
+      memory.setInt32(at, -1, true);
+      memory.setFloat64(at + 8, trees.leafValue[node]!, true);
+      continue;
     }
-  };
+    const m = trees.mode[node]!;
+    const yes = trees.trueChild[node]!;
+    const no = trees.falseChild[node]!;
+    // GTE is not LT, GT not LEQ, NEQ not EQ (x is not NaN here: NaN has its own child).
+    const kind = m === 0 || m === 3 ? KIND_LEQ : m === 1 || m === 2 ? KIND_LT : KIND_EQ;
+    const negated = m === 2 || m === 3 || m === 5;
+    const missing = trees.missingTrue[node] === 1 || m === 5 ? yes : no;
+    memory.setInt32(at, f * 4 + kind, true);
+    memory.setInt32(at + 4, playerOf[f]! * 8, true);
+    memory.setFloat64(at + 8, trees.threshold[node]!, true);
+    memory.setInt32(at + 16, address(negated ? no : yes), true);
+    memory.setInt32(at + 20, address(negated ? yes : no), true);
+    memory.setInt32(at + 24, address(missing), true);
+    memory.setInt32(at + 28, address(goesTrue(trees, node, baseline[f]!) ? yes : no), true);
+  }
+  new Float64Array(walk.memory.buffer, wInAt, wIn.length).set(wIn);
+  new Float64Array(walk.memory.buffer, wOutAt, wOut.length).set(wOut);
+  new Int32Array(walk.memory.buffer, roots, trees.roots.length).set(trees.roots.map(address));
+  walk.setup(state, pathIn, pathOut, wInAt, wOutAt, stride);
 
-  return (matrix, rows, width, out) => {
-    features = matrix;
-    phi = out;
-    for (let t = 0; t < roots.length; t++) {
-      const root = roots[t]!;
-      for (let r = 0; r < rows; r++) {
-        at = r * width;
-        phiAt = r * players;
-        walk(root, 0, 0);
-      }
+  return (features, rows, width, phi) => {
+    if (block.width !== width) {
+      top = tablesEnd;
+      block.features = take(4 * width * BLOCK_ROWS);
+      block.phi = take(8 * players * BLOCK_ROWS);
+      block.width = width;
+      grow(top);
+    }
+    for (let from = 0; from < rows; from += BLOCK_ROWS) {
+      const count = Math.min(BLOCK_ROWS, rows - from);
+      // Views are made per block: growing the memory detaches the old ones.
+      new Float32Array(walk.memory.buffer, block.features, count * width).set(features.subarray(from * width, (from + count) * width));
+      const out = new Float64Array(walk.memory.buffer, block.phi, count * players);
+      out.set(phi.subarray(from * players, (from + count) * players));
+      walk.rows(roots, trees.roots.length, block.features, count, 4 * width, block.phi, 8 * players);
+      phi.set(out, from * players);
     }
   };
 }
