@@ -64,24 +64,22 @@
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br $out)))
           (return)))
-      ;; The child x takes: NaN by its missing direction, else by the node's comparison (in f64,
-      ;; as the thresholds are stored).
+      ;; The child x takes: by the node's comparison (in f64, as the thresholds are stored), and
+      ;; where it fails, NaN by its missing direction. Branching on the comparison first is 12%
+      ;; faster than testing NaN first (docs/decisions.md).
       (local.set $x (f64.promote_f32 (f32.load (i32.add (global.get $xAt) (i32.and (local.get $split) (i32.const -4))))))
       (local.set $kind (i32.and (local.get $split) (i32.const 3)))
       (local.set $t (f64.load offset=8 (local.get $node)))
-      (if (f64.ne (local.get $x) (local.get $x))
-        (then (local.set $xc (i32.load offset=24 (local.get $node))))
+      (if
+        (if (result i32) (i32.eqz (local.get $kind))
+          (then (f64.le (local.get $x) (local.get $t)))
+          (else
+            (if (result i32) (i32.eq (local.get $kind) (i32.const 1))
+              (then (f64.lt (local.get $x) (local.get $t)))
+              (else (f64.eq (local.get $x) (local.get $t))))))
+        (then (local.set $xc (i32.load offset=16 (local.get $node))))
         (else
-          (local.set $xc
-            (select
-              (i32.load offset=16 (local.get $node))
-              (i32.load offset=20 (local.get $node))
-              (if (result i32) (i32.eqz (local.get $kind))
-                (then (f64.le (local.get $x) (local.get $t)))
-                (else
-                  (if (result i32) (i32.eq (local.get $kind) (i32.const 1))
-                    (then (f64.lt (local.get $x) (local.get $t)))
-                    (else (f64.eq (local.get $x) (local.get $t))))))))))
+          (local.set $xc (select (i32.load offset=24 (local.get $node)) (i32.load offset=20 (local.get $node)) (f64.ne (local.get $x) (local.get $x))))))
       (local.set $bc (i32.load offset=28 (local.get $node)))
       ;; x and the baseline agree: every coalition goes on together.
       (if (i32.eq (local.get $xc) (local.get $bc))
