@@ -42,6 +42,8 @@ export interface ExplanationMethod {
   readonly name: 'tree' | 'exact' | 'sampling' | 'linear';
   /** Whether `auto` may pick it. */
   readonly auto: boolean;
+  /** Whether it reads `MethodRun.rowKeys` (callers may skip computing them otherwise). */
+  readonly usesRowKeys: boolean;
   /** What a model needs for this method, completing "method X needs ..." in errors. */
   readonly requirement: string;
   /** Whether this method can explain this model. */

@@ -56,7 +56,7 @@ function checkInput(model: ModelEvaluator, input: ExplainInput, options: Explain
 export async function explainRows(model: ModelEvaluator, input: ExplainInput, options: ExplainOptions): Promise<ExplainResult> {
   const minBatch = checkInput(model, input, options);
   const method = resolveExplanationMethod(options.method, model);
-  if (method.name === 'sampling' && input.rowKeys.length < input.rows) throw invalid(`rowKeys hold ${input.rowKeys.length} values for ${input.rows} rows`);
+  if (method.usesRowKeys && input.rowKeys.length < input.rows) throw invalid(`rowKeys hold ${input.rowKeys.length} values for ${input.rows} rows`);
   const width = model.featureCount;
   const layout = playerLayout(input.players, width);
   const logitSpace = options.space === 'logit';

@@ -56,7 +56,10 @@ export interface ExplainInput {
   rows: number;
   /** f(x) for each row as already computed by scoring (not re-evaluated). */
   scores: ModelOutput;
-  /** Per-row random keys (e.g. `rowKey(customerId)`) so results do not depend on sharding. */
+  /**
+   * Per-row random keys (e.g. `rowKey(customerId)`) so results do not depend on sharding; only
+   * methods that declare `usesRowKeys` (sampling) read them, others may get an empty array.
+   */
   rowKeys: Uint32Array;
   /** The Shapley players; together they must cover every model feature exactly once. */
   players: readonly Player[];

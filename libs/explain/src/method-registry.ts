@@ -21,6 +21,7 @@ function common(run: MethodRun) {
 /** TreeSHAP: exact interventional Shapley values from the trees' structure (tree-shap.ts). */
 export const treeMethod: ExplanationMethod = {
   name: 'tree',
+  usesRowKeys: false,
   auto: true,
   requirement: 'a tree-ensemble model (an ONNX TreeEnsembleClassifier or TreeEnsembleRegressor graph)',
   supports: (model) => model.trees !== undefined,
@@ -30,6 +31,7 @@ export const treeMethod: ExplanationMethod = {
 /** Permutation-sampling Shapley with antithetic pairs (sampling-shapley.ts): any model. */
 export const samplingMethod: ExplanationMethod = {
   name: 'sampling',
+  usesRowKeys: true,
   auto: true,
   requirement: 'any model',
   supports: () => true,
@@ -39,6 +41,7 @@ export const samplingMethod: ExplanationMethod = {
 /** All coalitions (exact-shapley.ts): any model with few players. */
 export const exactMethod: ExplanationMethod = {
   name: 'exact',
+  usesRowKeys: false,
   auto: false,
   requirement: 'any model',
   supports: () => true,
@@ -48,6 +51,7 @@ export const exactMethod: ExplanationMethod = {
 /** Closed form in logit space (linear-attribution.ts): exact for logistic regression only. */
 export const linearMethod: ExplanationMethod = {
   name: 'linear',
+  usesRowKeys: false,
   auto: false,
   requirement: 'any model (exact only for models linear in logit space)',
   supports: () => true,

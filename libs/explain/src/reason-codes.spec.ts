@@ -1,5 +1,5 @@
 import type { Player } from './players';
-import { renderReason, topReasons } from './reason-codes';
+import { reasonRenderer, renderReason, topReasons } from './reason-codes';
 import { rowKey, rowKeysOf } from './row-keys';
 
 const players: Player[] = ['a', 'b', 'tenure', 'c', 'd'].map((id) => ({ id, features: [], actionable: id !== 'tenure' }));
@@ -55,6 +55,32 @@ describe('renderReason', () => {
     expect(renderReason('no placeholders {not closed', lookup)).toBe('no placeholders {not closed');
     expect(renderReason('{half:weird}', lookup)).toBe('2.5');
     expect(renderReason('{neg}', () => -0.001)).toBe('0');
+  });
+});
+
+describe('reasonRenderer', () => {
+  it('renders each row as renderReason does, resolving each placeholder once', () => {
+    const rows: Record<string, number | string | null>[] = [
+      { n: 3, rate: 0.1432, plan: 'pro' },
+      { n: 2.456, rate: 0.045, plan: null },
+      { n: -0, rate: Number.NaN, plan: 'free' },
+      { n: 1e21, rate: 1, plan: '' },
+      { n: 12345678.125, rate: -0.5, plan: 'team' },
+    ];
+    const template = '{n} seats, {rate:pct} errors, plan {plan}, {n:int} rounded, {gone}';
+    const resolved: string[] = [];
+    const render = reasonRenderer(template, (name) => {
+      resolved.push(name);
+      return (row) => rows[row]![name];
+    });
+    rows.forEach((values, row) => expect(render(row)).toBe(renderReason(template, (name) => values[name])));
+    expect(render(0)).toBe('3 seats, 14% errors, plan pro, 3 rounded, ?');
+    expect(resolved).toEqual(['n', 'rate', 'plan', 'n', 'gone']);
+    const failing = reasonRenderer('{a} and {b}', (name) => {
+      if (name === 'a') throw new Error('no reader');
+      return () => 1;
+    });
+    expect(failing(0)).toBe('? and 1');
   });
 });
 

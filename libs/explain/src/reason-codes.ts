@@ -51,6 +51,8 @@ function trimNumber(value: number, decimals: number): string {
 
 /** Plain numbers: at most 2 decimals, no trailing zeros (3 -> "3", 2.5 -> "2.5", 0.1234 -> "0.12"). */
 function formatNumber(value: number): string {
+  // Counts are the common case: an integer prints as itself (what toFixed and trimming give).
+  if (Number.isSafeInteger(value)) return String(value);
   return trimNumber(value, 2);
 }
 
@@ -67,6 +69,9 @@ function asNumber(value: number | string): number | undefined {
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?\}/g;
 
+/** A value a reason template reads: a customer's raw column or a feature's readable value. */
+export type ReasonValue = number | string | null | undefined;
+
 /**
  * Renders a reason template with a customer's values: `{name}` is `lookup(name)`, `{name:pct}` a
  * percentage (0.1432 -> "14%", below 10% one decimal: "4.5%"), `{name:int}` a rounded integer;
@@ -74,11 +79,43 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?\}/g;
  * null, NaN, a non-numeric string under a number format) renders as "?": a reason text must never
  * fail a shard. Unknown formats render the value plainly.
  */
-export function renderReason(template: string, lookup: (name: string) => number | string | null | undefined): string {
+export function renderReason(template: string, lookup: (name: string) => ReasonValue): string {
+  return reasonRenderer(template, (name) => () => lookup(name))(0);
+}
+
+/**
+ * `renderReason` for many rows: the template's placeholders are resolved to per-row readers
+ * once (`readerOf(name)`), so rendering a row is a read and a format per placeholder. Same
+ * output as renderReason with `lookup(name) = readerOf(name)(row)`; a reader that cannot be made
+ * or that throws renders "?".
+ */
+export function reasonRenderer(template: string, readerOf: (name: string) => (row: number) => ReasonValue): (row: number) => string {
   const parts = compiled(template);
-  let out = parts[0] as string;
-  for (let k = 1; k < parts.length; k += 2) out += renderPlaceholder(parts[k] as Placeholder, lookup) + (parts[k + 1] as string);
-  return out;
+  const head = parts[0] as string;
+  const slots: { format: string | undefined; read: (row: number) => ReasonValue; tail: string }[] = [];
+  for (let k = 1; k < parts.length; k += 2) {
+    const { name, format } = parts[k] as Placeholder;
+    let read: (row: number) => ReasonValue;
+    try {
+      read = readerOf(name);
+    } catch {
+      read = () => undefined;
+    }
+    slots.push({ format, read, tail: parts[k + 1] as string });
+  }
+  return (row) => {
+    let out = head;
+    for (const slot of slots) {
+      let value: ReasonValue;
+      try {
+        value = slot.read(row);
+      } catch {
+        value = undefined;
+      }
+      out += formatValue(value, slot.format) + slot.tail;
+    }
+    return out;
+  };
 }
 
 interface Placeholder {
@@ -104,13 +141,7 @@ function compiled(template: string): readonly (string | Placeholder)[] {
   return parts;
 }
 
-function renderPlaceholder({ name, format }: Placeholder, lookup: (name: string) => number | string | null | undefined): string {
-  let value: number | string | null | undefined;
-  try {
-    value = lookup(name);
-  } catch {
-    return '?';
-  }
+function formatValue(value: ReasonValue, format: string | undefined): string {
   if (value === null || value === undefined) return '?';
   if (format === 'pct' || format === 'int') {
     const number = asNumber(value);

@@ -1,4 +1,4 @@
-import { explainRows, renderReason, rowKeysOf, selectRows, topReasons, type ModelEvaluator } from '@churn/explain';
+import { explainRows, reasonRenderer, resolveExplanationMethod, rowKeysOf, selectRows, topReasons, type ModelEvaluator, type ReasonValue } from '@churn/explain';
 import { arrowTypeMatches, stringValues, type ColumnCache } from '@churn/feature-transforms';
 import { REASON_COUNT, type ExplanationColumns } from '@churn/warehouse';
 import type { ScoringContext } from './scoring-context';
@@ -59,9 +59,12 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
     scores[j] = scored.scores[i]!;
     tableRows[j] = scored.rows[i]!;
   });
-  // Ids are decoded only for the explained rows (scored rows always have one).
-  const rowKeys = rowKeysOf(stringValues(scored.columns.vector(manifest.inputContract.idColumn), tableRows).map(String));
   const evaluator: ModelEvaluator = { featureCount: F, evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows), ...(explain.trees ? { trees: explain.trees } : {}) };
+  // Ids are decoded only for the explained rows (scored rows always have one), and only for a
+  // method that seeds rows by their id (sampling).
+  const rowKeys = resolveExplanationMethod(explain.method, evaluator).usesRowKeys
+    ? rowKeysOf(stringValues(scored.columns.vector(manifest.inputContract.idColumn), tableRows).map(String))
+    : new Uint32Array(0);
   const result = await explainRows(
     evaluator,
     { features, rows: m, scores, rowKeys, players, baseline: explain.baseline },
@@ -78,7 +81,7 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
   const featureIndex = new Map(pipeline.featureIds.map((id, f) => [id, f]));
   // One reader per placeholder name, resolved on first use (a table's getChild builds a vector
   // per call): every later lookup is an array read.
-  type Reader = (j: number) => number | string | null | undefined;
+  type Reader = (j: number) => ReasonValue;
   const readers = new Map<string, Reader>();
   const readerOf = (name: string): Reader => {
     const f = featureIndex.get(name);
@@ -102,19 +105,21 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
       return code < 0 ? null : categories[code];
     };
   };
-  const lookupFor = (j: number) => (name: string): number | string | null | undefined => {
+  // One renderer per player, its placeholders resolved once; a row is then a few array reads.
+  const renderers: ((j: number) => string)[] = [];
+  const readerFor = (name: string): Reader => {
     let reader = readers.get(name);
     if (!reader) readers.set(name, (reader = readerOf(name)));
-    return reader(j);
+    return reader;
   };
   picked.forEach((i, j) => {
-    const lookup = lookupFor(j);
     for (let k = 0; k < REASON_COUNT; k++) {
       const p = top[j * REASON_COUNT + k]!;
       if (p < 0) continue;
       const player = players[p]!;
       columns.reasons[k]![i] = player.id;
-      columns.reasonTexts[k]![i] = renderReason(player.reason ?? player.id, lookup);
+      const render = (renderers[p] ??= reasonRenderer(player.reason ?? player.id, readerFor));
+      columns.reasonTexts[k]![i] = render(j);
     }
   });
   return { columns, rowsExplained: m, evaluations: result.evaluations };
