@@ -107,25 +107,38 @@ export function int32Column(values: Int32Array): Vector {
 export function stringColumn(values: readonly (string | null)[]): Vector {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
-  let size = 0;
+  const nullBitmap = new Uint8Array((n + 7) >> 3);
+  let chars = 0;
   let nullCount = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined) nullCount++;
-    else size += Buffer.byteLength(v, 'utf8');
-    offsets[i + 1] = size;
+    else {
+      chars += v.length;
+      nullBitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    offsets[i + 1] = chars;
   }
-  const data = Buffer.alloc(size);
-  const nullBitmap = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) continue;
-    data.write(v, offsets[i]!, 'utf8');
-    nullBitmap[i >> 3]! |= 1 << (i & 7);
+  // One encode of the whole column (join renders nulls as ''): when it is as many bytes as
+  // characters, every value is ASCII and the character offsets are the byte offsets. Otherwise
+  // each value is measured and written on its own (two calls per value, about 3 times slower).
+  let data = Buffer.from(values.join(''), 'utf8');
+  if (data.length !== chars) {
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) size += Buffer.byteLength(v, 'utf8');
+      offsets[i + 1] = size;
+    }
+    data = Buffer.alloc(size);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) data.write(v, offsets[i]!, 'utf8');
+    }
   }
-  return makeVector(
-    makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, size), nullBitmap: nullCount > 0 ? nullBitmap : undefined, nullCount }),
-  );
+  // A short string's bytes are a slice of Node's shared pool: copied out, so the column owns them.
+  const bytes = data.byteOffset === 0 && data.buffer.byteLength === data.length ? new Uint8Array(data.buffer) : new Uint8Array(data);
+  return makeVector(makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data: bytes, nullBitmap: nullCount > 0 ? nullBitmap : undefined, nullCount }));
 }
 
 /** A column of `length` nulls: only a zeroed validity bitmap (and empty offsets for strings). */
