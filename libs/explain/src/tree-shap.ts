@@ -6,7 +6,7 @@ import type { MethodResult, MethodRun } from './explain-method';
 import type { ModelEvaluator } from './explain-types';
 import { logit } from './output-space';
 import type { PlayerLayout } from './players';
-import { checkTreeEnsemble, goesTrue, treeMargin, type TreeEnsemble } from './tree-ensemble';
+import { checkTreeEnsemble, goesTrue, TREE_NODE_MODES, treeMargin, type TreeEnsemble } from './tree-ensemble';
 import { TREE_WALK_WASM } from './tree-walk-wasm';
 
 /**
@@ -60,9 +60,9 @@ export class TreeShap {
   readonly baselineMargin: number;
   /**
    * Adds the Shapley values (margin space) of the first `rows` rows of `features` (row-major,
-   * `width` values per row) into `phi`, row r's players from `r * players` on.
+   * the ensemble's `featureCount` values per row) into `phi`, row r's players from `r * players` on.
    */
-  readonly rows: (features: Float32Array, rows: number, width: number, phi: Float64Array) => void;
+  readonly rows: (features: Float32Array, rows: number, phi: Float64Array) => void;
 
   constructor(trees: TreeEnsemble, layout: PlayerLayout, baseline: Float32Array) {
     const depth = checkTreeEnsemble(trees);
@@ -132,14 +132,12 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
   const wInAt = take(8 * wIn.length);
   const wOutAt = take(8 * wOut.length);
   const roots = take(4 * trees.roots.length);
-  // One block's rows go after the tables, sized on the first call.
-  const tablesEnd = top;
-  const block = { features: 0, phi: 0, width: -1 };
-  const grow = (bytes: number) => {
-    const missing = bytes - walk.memory.buffer.byteLength;
-    if (missing > 0) walk.memory.grow(Math.ceil(missing / 65_536));
-  };
-  grow(top);
+  // One block of rows and their values.
+  const width = trees.featureCount;
+  const blockFeatures = take(4 * width * BLOCK_ROWS);
+  const blockPhi = take(8 * players * BLOCK_ROWS);
+  const missingBytes = top - walk.memory.buffer.byteLength;
+  if (missingBytes > 0) walk.memory.grow(Math.ceil(missingBytes / 65_536));
 
   const memory = new DataView(walk.memory.buffer);
   const address = (node: number) => nodes + NODE_BYTES * node;
@@ -151,13 +149,13 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
       memory.setFloat64(at + 8, trees.leafValue[node]!, true);
       continue;
     }
-    const m = trees.mode[node]!;
+    const mode = TREE_NODE_MODES[trees.mode[node]!];
     const yes = trees.trueChild[node]!;
     const no = trees.falseChild[node]!;
     // GTE is not LT, GT not LEQ, NEQ not EQ (x is not NaN here: NaN has its own child).
-    const kind = m === 0 || m === 3 ? KIND_LEQ : m === 1 || m === 2 ? KIND_LT : KIND_EQ;
-    const negated = m === 2 || m === 3 || m === 5;
-    const missing = trees.missingTrue[node] === 1 || m === 5 ? yes : no;
+    const kind = mode === 'BRANCH_LEQ' || mode === 'BRANCH_GT' ? KIND_LEQ : mode === 'BRANCH_LT' || mode === 'BRANCH_GTE' ? KIND_LT : KIND_EQ;
+    const negated = mode === 'BRANCH_GTE' || mode === 'BRANCH_GT' || mode === 'BRANCH_NEQ';
+    const missing = trees.missingTrue[node] === 1 || mode === 'BRANCH_NEQ' ? yes : no;
     memory.setInt32(at, f * 4 + kind, true);
     memory.setInt32(at + 4, playerOf[f]! * 8, true);
     memory.setFloat64(at + 8, trees.threshold[node]!, true);
@@ -171,21 +169,13 @@ function treeWalker(trees: TreeEnsemble, playerOf: Int32Array, baseline: Float32
   new Int32Array(walk.memory.buffer, roots, trees.roots.length).set(trees.roots.map(address));
   walk.setup(state, pathIn, pathOut, wInAt, wOutAt, stride);
 
-  return (features, rows, width, phi) => {
-    if (block.width !== width) {
-      top = tablesEnd;
-      block.features = take(4 * width * BLOCK_ROWS);
-      block.phi = take(8 * players * BLOCK_ROWS);
-      block.width = width;
-      grow(top);
-    }
+  return (features, rows, phi) => {
     for (let from = 0; from < rows; from += BLOCK_ROWS) {
       const count = Math.min(BLOCK_ROWS, rows - from);
-      // Views are made per block: growing the memory detaches the old ones.
-      new Float32Array(walk.memory.buffer, block.features, count * width).set(features.subarray(from * width, (from + count) * width));
-      const out = new Float64Array(walk.memory.buffer, block.phi, count * players);
+      new Float32Array(walk.memory.buffer, blockFeatures, count * width).set(features.subarray(from * width, (from + count) * width));
+      const out = new Float64Array(walk.memory.buffer, blockPhi, count * players);
       out.set(phi.subarray(from * players, (from + count) * players));
-      walk.rows(roots, trees.roots.length, block.features, count, 4 * width, block.phi, 8 * players);
+      walk.rows(roots, trees.roots.length, blockFeatures, count, 4 * width, blockPhi, 8 * players);
       phi.set(out, from * players);
     }
   };
@@ -223,7 +213,7 @@ export async function explainTrees(model: ModelEvaluator, run: MethodRun): Promi
   const ob = other(fb);
   const P = layout.count;
   const phi = new Float64Array(rows * P);
-  shap.rows(features, rows, width, phi);
+  shap.rows(features, rows, phi);
   let worst = 0;
   for (let row = 0; row < rows; row++) {
     const at = row * P;
