@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exitCodeOf } from '@churn/errors';
+import { churnErrorOf } from '@churn/testing';
 import { runStatusSchema, type RunStatus } from '@churn/jobs';
 import { runSummarySchema, type RunSummary } from '@churn/scoring';
 import { committedRunOf, readPublishRecords, tableLayout } from '@churn/warehouse';
@@ -47,10 +48,20 @@ describe('the PostgreSQL warehouse', () => {
   };
   /** The committed score rows of a table as DuckDB reads the Parquet files (the glob analysts use). */
   const parquetRows = (output: string, where = 'true') =>
-    duckdbRows(`SELECT customer_id, CAST(as_of AS VARCHAR) AS as_of, model_version, score, risk_band, run_id, plan, mrr, reason_1
+    duckdbRows(`SELECT customer_id, CAST(as_of AS VARCHAR) AS as_of, model_name, model_version, score, risk_band, model_digest, run_id, epoch_ms(scored_at) AS scored_ms,
+        explained, base_value, plan, mrr, reason_1, reason_2, reason_3, reason_1_text, reason_3_text
       FROM read_parquet('${path.join(dir, output)}/**/*.parquet', hive_partitioning = false) WHERE ${where} ORDER BY as_of, model_version, customer_id`);
   const warehouseRows = (s: string, where = 'true') =>
-    pgRows(s, `SELECT customer_id, as_of, model_version, score, risk_band, run_id, plan, mrr, reason_1 FROM scores WHERE ${where} ORDER BY as_of, model_version, customer_id`);
+    pgRows(s, `SELECT customer_id, as_of, model_name, model_version, score, risk_band, model_digest, run_id, (extract(epoch FROM scored_at) * 1000)::bigint AS scored_ms,
+        explained, base_value, plan, mrr, reason_1, reason_2, reason_3, reason_1_text, reason_3_text FROM scores WHERE ${where} ORDER BY as_of, model_version, customer_id`);
+  /** Each explained row's contributions, one row per feature, as DuckDB reads the Parquet columns. */
+  const parquetContributions = (output: string) =>
+    duckdbRows(`WITH explained AS (SELECT customer_id, as_of, model_version, COLUMNS('^contrib_') FROM read_parquet('${path.join(dir, output)}/**/*.parquet', hive_partitioning = false) WHERE explained)
+      SELECT customer_id, CAST(as_of AS VARCHAR) AS as_of, model_version, substr(feature, ${'contrib_'.length + 1}) AS feature, contribution
+      FROM explained UNPIVOT INCLUDE NULLS (contribution FOR feature IN (COLUMNS('^contrib_')))
+      ORDER BY as_of, model_version, customer_id, feature`);
+  const warehouseContributions = (s: string) =>
+    pgRows(s, 'SELECT customer_id, as_of, model_version, feature, contribution FROM score_contributions ORDER BY as_of, model_version, customer_id, feature');
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-warehouse-'));
@@ -94,6 +105,10 @@ describe('the PostgreSQL warehouse', () => {
       const loaded = await warehouseRows(s);
       expect(loaded.length).toBe(summaries.reduce((a, x) => a + x.rowsScored, 0));
       expect(comparable(loaded)).toEqual(comparable(expected));
+      // Contributions, feature by feature (real[] in the order of runs.contribution_features).
+      const contributions = await parquetContributions('scores');
+      expect(contributions.length).toBeGreaterThan(1000);
+      expect(comparable(await warehouseContributions(s))).toEqual(comparable(contributions));
       const runs = await pgRows(s, 'SELECT run_id, attempt, state, held, rows_scored FROM runs ORDER BY as_of, model_version');
       expect(runs).toEqual(summaries.map((x) => ({ run_id: x.runId, attempt: 1, state: 'loaded', held: false, rows_scored: x.rowsScored })));
       const drift = await pgRows(s, `SELECT count(*) AS n, count(DISTINCT kind) AS kinds FROM drift WHERE run_id = '${summaries[0]!.runId}'`);
@@ -168,6 +183,24 @@ describe('the PostgreSQL warehouse', () => {
       expect(olderRun.state).toBe('superseded');
       expect(await pgRows(s, `SELECT DISTINCT run_id FROM scores WHERE as_of = '${DAY_2}' AND model_version = '1.0.0'`)).toEqual([{ run_id: rerun.runId }]);
       expect(await pgRows(s, `SELECT attempt FROM runs WHERE run_id = '${rerun.runId}'`)).toEqual([{ attempt: 2 }]);
+
+      // Parts whose per-run columns disagree with the manifest load nothing (the slice's table
+      // stores those columns once, so they are checked, not trusted).
+      const digest = '0'.repeat(64);
+      const tampered = await churnErrorOf(loadRunInto(pgTarget(s), { ...committed, manifest: { ...committed.manifest, attempt: 3, model: { ...committed.manifest.model, digest } } }));
+      expect(tampered.code).toBe('CORRUPT_INPUT');
+      expect(tampered.message).toMatch(/score column model_digest of run .* holds [0-9a-f]{64} where the run's manifest says 0{64}/);
+      expect(comparable(await warehouseRows(s))).toEqual(comparable(await parquetRows('scores')));
+      expect(await pgRows(s, `SELECT attempt FROM runs WHERE run_id = '${rerun.runId}'`)).toEqual([{ attempt: 2 }]);
+    });
+
+    it('loads concurrently: two slices of a new date at once, and the same slice twice at once leaves one copy', async () => {
+      const fresh = schema('concurrent');
+      const store = createObjectStore();
+      const runs = await Promise.all(summaries.slice(1).map((x) => committedRunOf(store, path.join(dir, 'scores'), { runId: x.runId })));
+      const outcomes = await Promise.all([...runs, runs[0]!].map((run) => loadRunInto(pgTarget(fresh), run)));
+      expect(outcomes.map((o) => o.state)).toEqual(['loaded', 'loaded', 'loaded']);
+      expect(comparable(await warehouseRows(fresh))).toEqual(comparable(await parquetRows('scores', `as_of = '${DAY_2}'`)));
     });
   });
 

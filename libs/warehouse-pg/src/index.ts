@@ -1,6 +1,8 @@
 export { warehouseTarget, warehouseTargetFromEnv, warehouseTargetSchema, redactUrl, withoutPassword, describeEndpoint, schemaNameSchema, DEFAULT_WAREHOUSE_SCHEMA, DEFAULT_CONNECT_TIMEOUT_MS } from './warehouse-config';
 export type { WarehouseTarget, WarehouseTargetInput, WarehouseEndpoint } from './warehouse-config';
-export { connectWarehouse, withWarehouse, endpointOfTarget } from './warehouse-connection';
+export { connectWarehouse, withWarehouse, endpointOfTarget, copyIn } from './warehouse-connection';
+export { binaryField, boolReader, copyBinaryChunks, float4ArrayField, CopyBinaryWriter, PG_BINARY_TYPES } from './copy-binary';
+export type { BinaryField, PgBinaryType } from './copy-binary';
 export type { WarehouseConnection } from './warehouse-connection';
 export { migrateWarehouse, ensureMigrated, isMigrated, MIGRATIONS_TABLE } from './warehouse-migrate';
 export type { MigrationResult } from './warehouse-migrate';

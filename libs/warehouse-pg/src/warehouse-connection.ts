@@ -1,4 +1,5 @@
 import type * as Pg from 'pg';
+import type * as PgCopyStreams from 'pg-copy-streams';
 import { ChurnError } from '@churn/errors';
 import { describeEndpoint, redactUrl, type WarehouseEndpoint, type WarehouseTarget } from './warehouse-config';
 
@@ -96,4 +97,35 @@ export async function inTransaction<T>(conn: WarehouseConnection, fn: () => Prom
     await conn.client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Runs a `COPY ... FROM STDIN` with `data` as its bytes, waiting for the socket between buffers;
+ * returns the rows the server copied. A failure of either side ends the COPY (the server rolls
+ * it back) and is thrown.
+ */
+export async function copyIn(conn: WarehouseConnection, sql: string, data: AsyncIterable<Uint8Array>): Promise<number> {
+  const stream = conn.client.query((require('pg-copy-streams') as typeof PgCopyStreams).from(sql));
+  let failed: Error | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', (error: Error) => {
+      failed = error;
+      reject(error);
+    });
+  });
+  done.catch(() => undefined);
+  try {
+    for await (const chunk of data) {
+      if (failed) throw failed;
+      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+    }
+    stream.end();
+    await done;
+  } catch (error) {
+    if (!failed) stream.destroy(error as Error);
+    await done.catch(() => undefined);
+    throw error;
+  }
+  return stream.rowCount;
 }

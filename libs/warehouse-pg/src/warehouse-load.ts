@@ -1,12 +1,11 @@
-import type { RecordBatch, Table } from 'apache-arrow';
-import type * as PgCopyStreams from 'pg-copy-streams';
+import { DataType, TimeUnit, type RecordBatch, type Table, type Vector } from 'apache-arrow';
 import { z } from 'zod';
 import { readParquetFooter, readRowGroups } from '@churn/arrow-io';
 import { ChurnError } from '@churn/errors';
 import { joinUri, type ObjectStore } from '@churn/object-store';
-import { isCategorical, REASON_COUNT, segmentFieldsOf, tableLayout, type CommittedRunRef, type PublishState, type SegmentField } from '@churn/warehouse';
-import { copyTextChunks, fieldEncoder, jsonObjectEncoder, type FieldEncoder } from './copy-encoder';
-import { ident, inTransaction, type WarehouseConnection } from './warehouse-connection';
+import { CONTRIBUTION_COLUMN_PREFIX, isCategorical, REASON_COUNT, segmentFieldsOf, tableLayout, type CommittedRunRef, type PublishState, type RunManifest, type SegmentField } from '@churn/warehouse';
+import { binaryField, boolReader, copyBinaryChunks, float4ArrayField, type BinaryField, type PgBinaryType } from './copy-binary';
+import { copyIn, ident, inTransaction, type WarehouseConnection } from './warehouse-connection';
 import { lockKey } from './warehouse-migrate';
 import { createAnalystViews, SEGMENT_SQL_TYPES, segmentColumnsOf } from './warehouse-views';
 
@@ -25,10 +24,36 @@ export interface LoadOutcome {
 
 const REASONS = Array.from({ length: REASON_COUNT }, (_, k) => `reason_${k + 1}`);
 const REASON_TEXTS = REASONS.map((r) => `${r}_text`);
-/** Columns of `scores` loaded from the same-named Parquet columns, in COPY order. */
-const SCORE_COPY_COLUMNS = ['as_of', 'model_name', 'model_version', 'customer_id', 'score', 'risk_band', 'model_digest', 'run_id', 'scored_at', 'explained', 'base_value', ...REASONS, ...REASON_TEXTS] as const;
-const QUARANTINE_COPY_COLUMNS = ['as_of', 'model_name', 'model_version', 'run_id', 'customer_id', 'source_file', 'row_index', 'reason_code', 'reason_detail'] as const;
-const RESERVED = new Set<string>([...SCORE_COPY_COLUMNS, 'contributions']);
+/** Columns of `scores` COPY loads from the same-named Parquet columns, with their types, in COPY order. */
+const SCORE_COPY_COLUMNS: readonly (readonly [string, PgBinaryType])[] = [
+  ['customer_id', 'text'],
+  ['score', 'real'],
+  ['risk_band', 'text'],
+  ['explained', 'boolean'],
+  ['base_value', 'real'],
+  ...[...REASONS, ...REASON_TEXTS].map((r) => [r, 'text'] as const),
+];
+/**
+ * Columns of `scores` that hold one value per run (the slice's key, the model's digest, the run
+ * and its time): checked constant in the Parquet parts, then added to the slice's table as
+ * column defaults after the COPY, so no row stores them (PostgreSQL keeps the value once).
+ */
+const RUN_CONSTANT_COLUMNS = ['as_of', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at'] as const;
+type RunConstantColumn = (typeof RUN_CONSTANT_COLUMNS)[number];
+/** Of those, the partition keys: checked by constraints that let ATTACH skip its scan. */
+const SLICE_KEYS: readonly RunConstantColumn[] = ['as_of', 'model_name', 'model_version'];
+const QUARANTINE_COPY_COLUMNS: readonly (readonly [string, PgBinaryType])[] = [
+  ['as_of', 'date'],
+  ['model_name', 'text'],
+  ['model_version', 'text'],
+  ['run_id', 'text'],
+  ['customer_id', 'text'],
+  ['source_file', 'text'],
+  ['row_index', 'integer'],
+  ['reason_code', 'text'],
+  ['reason_detail', 'text'],
+];
+const RESERVED = new Set<string>([...SCORE_COPY_COLUMNS.map(([name]) => name), ...RUN_CONSTANT_COLUMNS, 'contributions']);
 
 /** The parts of the drift report the warehouse keeps (monitoring's report, checked loosely). */
 const statistic = z.number().nullable();
@@ -41,8 +66,6 @@ const driftRowsSchema = z
   })
   .loose();
 
-const copyFrom = (sql: string) => (require('pg-copy-streams') as typeof PgCopyStreams).from(sql);
-
 async function readTable(store: ObjectStore, uri: string): Promise<Table> {
   const head = await store.head(uri);
   if (!head) throw new ChurnError('INPUT_NOT_FOUND', `${uri} is listed by its manifest but missing; the partition is damaged: score it again`, { details: { uri } });
@@ -51,8 +74,8 @@ async function readTable(store: ObjectStore, uri: string): Promise<Table> {
   return readRowGroups({ store, uri, size: head.size, rowGroups: footer.rowGroupRows.map((_, i) => i), columns });
 }
 
-/** The rows of Parquet parts as COPY text chunks, decoding the next part while this one is encoded. */
-async function* copyTextOfParts(store: ObjectStore, uris: readonly string[], encodersOf: (batch: RecordBatch) => FieldEncoder[]): AsyncGenerator<string> {
+/** The record batches of Parquet parts, decoding the next part while this one is used. */
+async function* batchesOfParts(store: ObjectStore, uris: readonly string[]): AsyncGenerator<RecordBatch> {
   if (uris.length === 0) return;
   let next = readTable(store, uris[0]!);
   for (let p = 0; p < uris.length; p++) {
@@ -61,57 +84,105 @@ async function* copyTextOfParts(store: ObjectStore, uris: readonly string[], enc
       next = readTable(store, uris[p + 1]!);
       next.catch(() => undefined);
     }
-    for (const batch of table.batches) yield* copyTextChunks(batch, encodersOf(batch));
+    yield* table.batches;
   }
 }
 
-/** Streams the rows of Parquet parts into a COPY. */
-async function copyParts(conn: WarehouseConnection, sql: string, store: ObjectStore, uris: readonly string[], encodersOf: (batch: RecordBatch) => FieldEncoder[]): Promise<number> {
+/** The binary COPY data of Parquet parts, each batch's fields from `fieldsOf`. */
+async function* copyDataOfParts(store: ObjectStore, uris: readonly string[], fieldsOf: (batch: RecordBatch) => BinaryField[]): AsyncGenerator<Buffer> {
+  async function* rows() {
+    for await (const batch of batchesOfParts(store, uris)) yield { rows: batch.numRows, fields: fieldsOf(batch) };
+  }
+  yield* copyBinaryChunks(rows());
+}
+
+/** Streams the rows of Parquet parts into a COPY ... FROM STDIN (FORMAT binary). */
+async function copyParts(conn: WarehouseConnection, sql: string, store: ObjectStore, uris: readonly string[], fieldsOf: (batch: RecordBatch) => BinaryField[]): Promise<number> {
   if (uris.length === 0) return 0;
-  const stream = conn.client.query(copyFrom(sql));
-  let failed: Error | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', (error: Error) => {
-      failed = error;
-      reject(error);
-    });
-  });
-  done.catch(() => undefined);
-  try {
-    for await (const chunk of copyTextOfParts(store, uris, encodersOf)) {
-      if (failed) throw failed;
-      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', resolve));
-    }
-    stream.end();
-    await done;
-  } catch (error) {
-    if (!failed) stream.destroy(error as Error);
-    await done.catch(() => undefined);
-    throw error;
-  }
-  return stream.rowCount;
+  return copyIn(conn, sql, copyDataOfParts(store, uris, fieldsOf));
 }
 
-/** The segment columns of a run's score parts (read from the first part's footer). */
-async function segmentsOfParts(store: ObjectStore, partUris: readonly string[]): Promise<SegmentField[]> {
+/** What a run's score parts carry beyond the fixed columns (read from the first part's footer). */
+interface PartShape {
+  segments: SegmentField[];
+  /** The features (or groups) of the contribution columns, in their order. */
+  features: string[];
+}
+
+async function shapeOfParts(store: ObjectStore, partUris: readonly string[]): Promise<PartShape> {
   const first = partUris[0];
-  if (!first) return [];
-  return segmentFieldsOf((await readParquetFooter({ store, uri: first, size: (await store.head(first))?.size ?? 0 })).schema);
+  if (!first) return { segments: [], features: [] };
+  const schema = (await readParquetFooter({ store, uri: first, size: (await store.head(first))?.size ?? 0 })).schema;
+  return { segments: segmentFieldsOf(schema), features: schema.fields.filter((f) => f.name.startsWith(CONTRIBUTION_COLUMN_PREFIX)).map((f) => f.name.slice(CONTRIBUTION_COLUMN_PREFIX.length)) };
 }
 
-function scoreEncoders(batch: RecordBatch, segments: readonly SegmentField[]): FieldEncoder[] {
-  const col = (name: string) => {
-    const v = batch.getChild(name);
-    if (!v) throw new ChurnError('CORRUPT_INPUT', `a score part has no column ${name}`, { details: { column: name } });
-    return v;
-  };
-  const encoders = SCORE_COPY_COLUMNS.map((name) => fieldEncoder(col(name), name));
-  const explained = encoders[SCORE_COPY_COLUMNS.indexOf('explained')]!;
-  const contributions = batch.schema.fields.filter((f) => f.name.startsWith('contrib_')).map((f) => ({ key: f.name.slice('contrib_'.length), vector: col(f.name) }));
-  encoders.push(jsonObjectEncoder(contributions, explained));
-  for (const s of segments) encoders.push(fieldEncoder(col(s.name), s.name));
-  return encoders;
+function columnOf(batch: RecordBatch, name: string, part: string): Vector {
+  const v = batch.getChild(name);
+  if (!v) throw new ChurnError('CORRUPT_INPUT', `a ${part} part has no column ${name}`, { details: { column: name } });
+  return v;
+}
+
+/** The COPY fields of a batch of score rows: the copied columns, contributions, segments. */
+function scoreFields(batch: RecordBatch, shape: PartShape): BinaryField[] {
+  const fields = SCORE_COPY_COLUMNS.map(([name, type]) => binaryField(columnOf(batch, name, 'score'), name, type));
+  const contributions = shape.features.map((f) => columnOf(batch, `${CONTRIBUTION_COLUMN_PREFIX}${f}`, 'score'));
+  fields.push(float4ArrayField(contributions, boolReader(columnOf(batch, 'explained', 'score'), 'explained')));
+  for (const s of shape.segments) fields.push(binaryField(columnOf(batch, s.name, 'score'), s.name, SEGMENT_SQL_TYPES[s.type]));
+  return fields;
+}
+
+/** The run's constant columns as SQL literals, from the manifest (the run time from the parts). */
+type RunConstants = Record<RunConstantColumn, string>;
+
+/**
+ * Checks that a batch holds the run's values in its constant columns (what is loaded must be
+ * what was committed: the slice's table stores them once) and returns them; `known` carries
+ * the values of the run's earlier batches.
+ */
+function runConstantsOf(batch: RecordBatch, manifest: RunManifest, known: RunConstants | undefined): RunConstants {
+  const expected: Partial<RunConstants> = { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: known?.scored_at };
+  const found = {} as RunConstants;
+  for (const name of RUN_CONSTANT_COLUMNS) {
+    const value = constantColumnText(columnOf(batch, name, 'score'), name);
+    const want = expected[name];
+    if (value === undefined || (want !== undefined && value !== want)) {
+      throw new ChurnError('CORRUPT_INPUT', `score column ${name} of run ${manifest.runId} holds ${value === undefined ? 'several values' : value} where the run's manifest says ${want ?? 'one value'}; nothing was loaded: the parts changed since the commit, score the date again`, {
+        details: { column: name, runId: manifest.runId, ...(value === undefined ? {} : { value }) },
+      });
+    }
+    found[name] = value;
+  }
+  return found;
+}
+
+/** A column's single value as text (a date as YYYY-MM-DD, a time as ISO 8601 to the microsecond), or undefined when its rows differ or one is null. */
+function constantColumnText(vector: Vector, column: string): string | undefined {
+  const data = vector.data[0];
+  if (!data || vector.data.length !== 1 || data.nullCount > 0 || vector.length === 0) return undefined;
+  const type = data.type;
+  if (data.offset === 0 && (DataType.isDictionary(type) || DataType.isTimestamp(type) || (DataType.isDate(type) && data.values instanceof Int32Array))) {
+    const values = data.values as Int32Array | BigInt64Array;
+    const first = values[0]!;
+    for (let i = 1; i < vector.length; i++) if (values[i] !== first) return undefined;
+    if (DataType.isTimestamp(type)) {
+      const micros = BigInt(first) * BigInt(MICROS_PER_UNIT[type.unit] ?? 1) / BigInt(UNITS_PER_MICRO[type.unit] ?? 1);
+      const ms = micros / 1000n;
+      const iso = new Date(Number(ms)).toISOString();
+      return `${iso.slice(0, -1)}${String(((micros % 1000n) + 1000n) % 1000n).padStart(3, '0')}Z`;
+    }
+    return textOf(vector.get(0), column);
+  }
+  const first = textOf(vector.get(0), column);
+  for (let i = 1; i < vector.length; i++) if (textOf(vector.get(i), column) !== first) return undefined;
+  return first;
+}
+
+const MICROS_PER_UNIT: Record<number, number> = { [TimeUnit.SECOND]: 1_000_000, [TimeUnit.MILLISECOND]: 1000, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1 };
+const UNITS_PER_MICRO: Record<number, number> = { [TimeUnit.SECOND]: 1, [TimeUnit.MILLISECOND]: 1, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1000 };
+
+function textOf(v: unknown, column: string): string {
+  if (v instanceof Date || (column === 'as_of' && typeof v === 'number')) return new Date(v).toISOString().slice(0, 10);
+  return String(v);
 }
 
 /** Adds the run's segment columns `scores` lacks (and recreates the views), under a lock. */
@@ -149,16 +220,80 @@ function checkSegmentType(f: SegmentField, have: string): void {
   }
 }
 
-/** The date's partition of `scores`, created on first use (under a lock: loads run concurrently). */
-async function ensurePartition(conn: WarehouseConnection, asOf: string): Promise<void> {
-  const name = `scores_${asOf.replace(/-/g, '')}`;
-  const qualified = `${conn.schemaSql}.${ident(name)}`;
-  const exists = async () => (await conn.client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualified])).rows[0]?.found === true;
-  if (await exists()) return;
-  await conn.client.query('SELECT pg_advisory_xact_lock($1, $2)', [lockKey(`churn-warehouse-partition:${conn.endpoint.schema}`), lockKey(asOf)]);
-  if (await exists()) return;
-  const next = new Date(Date.parse(`${asOf}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  await conn.client.query(`CREATE TABLE ${qualified} PARTITION OF ${conn.schemaSql}.scores FOR VALUES FROM ('${asOf}') TO ('${next}')`);
+/** A column of `scores` as the catalog has it, ready for a CREATE TABLE of a leaf like it. */
+interface ScoresColumn {
+  name: string;
+  /** Type, collation and NOT NULL as SQL. */
+  definition: string;
+}
+
+async function scoresColumns(conn: WarehouseConnection): Promise<ScoresColumn[]> {
+  const rows = await conn.client.query<{ name: string; type: string; collation: string | null; not_null: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+         THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = a.attcollation) END AS collation
+     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [`${conn.schemaSql}.scores`],
+  );
+  return rows.rows.map((r) => ({ name: r.name, definition: `${r.type}${r.collation ? ` COLLATE ${r.collation}` : ''}${r.not_null ? ' NOT NULL' : ''}` }));
+}
+
+/** The slice's parent partition and leaf name (scores_slice creates the parents when missing). */
+async function sliceTables(conn: WarehouseConnection, slice: readonly string[]): Promise<{ parent: string; leaf: string }> {
+  const row = (await conn.client.query<{ parent: string; leaf: string }>(`SELECT parent, leaf FROM ${conn.schemaSql}.scores_slice($1, $2, $3)`, [...slice])).rows[0];
+  if (!row) throw new ChurnError('INTERNAL', `scores_slice returned nothing for ${slice.join(' ')}`);
+  return row;
+}
+
+/**
+ * Builds the run's rows as a table of their own and swaps it in as the slice's leaf partition:
+ * COPY (binary, FREEZE: the table is new in this transaction) into a table without indexes,
+ * the run's constant columns added as defaults (no row stores them), the primary key built by
+ * one sort, then, under an exclusive lock on the model's partition taken only now, the old leaf
+ * dropped and the new one attached (its constraints prove the partition bound, so ATTACH scans
+ * nothing). Returns the rows copied.
+ */
+async function loadSliceTable(conn: WarehouseConnection, run: CommittedRunRef, partUris: readonly string[], shape: PartShape, tables: { parent: string; leaf: string }): Promise<number> {
+  const { manifest, store } = run;
+  const s = conn.schemaSql;
+  const q = (v: string) => conn.client.escapeLiteral(v);
+  const staging = `${tables.leaf}_load`;
+  const columns = await scoresColumns(conn);
+  const isConstant = (name: string) => (RUN_CONSTANT_COLUMNS as readonly string[]).includes(name);
+  await conn.client.query(`CREATE TABLE ${s}.${ident(staging)} (${columns.filter((c) => !isConstant(c.name)).map((c) => `${ident(c.name)} ${c.definition}`).join(', ')})`);
+  let constants: RunConstants | undefined;
+  const copied = [...SCORE_COPY_COLUMNS.map(([name]) => name), 'contributions', ...shape.segments.map((x) => x.name)].map(ident).join(', ');
+  const rows = await copyParts(conn, `COPY ${s}.${ident(staging)} (${copied}) FROM STDIN WITH (FORMAT binary, FREEZE)`, store, partUris, (batch) => {
+    constants = runConstantsOf(batch, manifest, constants);
+    return scoreFields(batch, shape);
+  });
+  if (rows !== manifest.rowsScored) {
+    throw new ChurnError('WAREHOUSE_UNAVAILABLE', `the load of run ${manifest.runId} copied ${rows} score rows but the run committed ${manifest.rowsScored}; nothing was loaded: the parts changed since the commit`, {
+      details: { runId: manifest.runId, rows, rowsScored: manifest.rowsScored },
+    });
+  }
+  const values = constants ?? { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: manifest.committedAt };
+  const definitionOf = new Map(columns.map((c) => [c.name, c.definition]));
+  await conn.client.query(
+    `ALTER TABLE ${s}.${ident(staging)} ${RUN_CONSTANT_COLUMNS.map((name) => {
+      const literal = q(values[name]);
+      return `ADD COLUMN ${ident(name)} ${definitionOf.get(name) ?? 'text'} DEFAULT ${literal}${SLICE_KEYS.includes(name) ? ` CHECK (${ident(name)} = ${literal})` : ''}`;
+    }).join(', ')}`,
+  );
+  const key = (await conn.client.query<{ columns: string[] }>(
+    `SELECT array_agg(a.attname::text ORDER BY k.n) AS columns FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY k(attnum, n)
+     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conrelid = $1::regclass AND c.contype = 'p'`,
+    [`${s}.scores`],
+  )).rows[0]?.columns ?? [];
+  await conn.client.query(`ALTER TABLE ${s}.${ident(staging)} ADD CONSTRAINT ${ident(`${staging}_pkey`)} PRIMARY KEY (${key.map(ident).join(', ')})`);
+  // The swap: readers of the model's partition wait from here to the commit, a moment.
+  await conn.client.query(`LOCK TABLE ${s}.${ident(tables.parent)} IN ACCESS EXCLUSIVE MODE`);
+  await conn.client.query(`DROP TABLE IF EXISTS ${s}.${ident(tables.leaf)}`);
+  await conn.client.query(`ALTER TABLE ${s}.${ident(staging)} RENAME TO ${ident(tables.leaf)}`);
+  await conn.client.query(`ALTER INDEX ${s}.${ident(`${staging}_pkey`)} RENAME TO ${ident(`${tables.leaf}_pkey`)}`);
+  await conn.client.query(`ALTER TABLE ${s}.${ident(tables.parent)} ATTACH PARTITION ${s}.${ident(tables.leaf)} FOR VALUES IN (${q(manifest.model.version)})`);
+  return rows;
 }
 
 function driftRows(drift: unknown): Record<string, unknown>[] {
@@ -195,6 +330,9 @@ export async function loadCommittedRun(conn: WarehouseConnection, run: Committed
   }
   const slice = [manifest.asOf, manifest.model.name, manifest.model.version];
   const runState: WarehouseRunState = run.held ? 'held' : manifest.gate?.held ? 'released' : 'loaded';
+  const shape = await shapeOfParts(store, partUris);
+  // Before the transaction: creating a missing partition locks its parent only for an instant.
+  const tables = await sliceTables(conn, slice);
   return inTransaction(conn, async () => {
     await conn.client.query('SELECT pg_advisory_xact_lock($1, $2)', [lockKey(`churn-warehouse-slice:${conn.endpoint.schema}`), lockKey(slice.join('|'))]);
     const current = await conn.client.query<{ run_id: string; attempt: number; newer: boolean }>(
@@ -214,24 +352,11 @@ export async function loadCommittedRun(conn: WarehouseConnection, run: Committed
         } satisfies LoadOutcome;
       }
     }
-    const segments = await segmentsOfParts(store, partUris);
-    await ensureSegments(conn, segments);
-    await ensurePartition(conn, manifest.asOf);
-    await conn.client.query(`DELETE FROM ${s}.scores WHERE as_of = $1 AND model_name = $2 AND model_version = $3`, slice);
-    const columns = [...SCORE_COPY_COLUMNS, 'contributions', ...segments.map((x) => x.name)].map(ident).join(', ');
-    const rows = await copyParts(conn, `COPY ${s}.scores (${columns}) FROM STDIN`, store, partUris, (batch) => scoreEncoders(batch, segments));
-    if (rows !== manifest.rowsScored) {
-      throw new ChurnError('WAREHOUSE_UNAVAILABLE', `the load of run ${manifest.runId} copied ${rows} score rows but the run committed ${manifest.rowsScored}; nothing was loaded: the parts under ${layout.partitionUri} changed since the commit`, {
-        details: { runId: manifest.runId, rows, rowsScored: manifest.rowsScored },
-      });
-    }
+    await ensureSegments(conn, shape.segments);
+    const rows = await loadSliceTable(conn, run, partUris, shape, tables);
     await conn.client.query(`DELETE FROM ${s}.quarantine WHERE as_of = $1 AND model_name = $2 AND model_version = $3`, slice);
-    const quarantineRows = await copyParts(conn, `COPY ${s}.quarantine (${QUARANTINE_COPY_COLUMNS.join(', ')}) FROM STDIN`, store, quarantineUris, (batch) =>
-      QUARANTINE_COPY_COLUMNS.map((name) => {
-        const v = batch.getChild(name);
-        if (!v) throw new ChurnError('CORRUPT_INPUT', `a quarantine part has no column ${name}`, { details: { column: name } });
-        return fieldEncoder(v, name);
-      }),
+    const quarantineRows = await copyParts(conn, `COPY ${s}.quarantine (${QUARANTINE_COPY_COLUMNS.map(([name]) => name).join(', ')}) FROM STDIN WITH (FORMAT binary)`, store, quarantineUris, (batch) =>
+      QUARANTINE_COPY_COLUMNS.map(([name, type]) => binaryField(columnOf(batch, name, 'quarantine'), name, type)),
     );
     await conn.client.query(`UPDATE ${s}.runs SET state = 'replaced' WHERE as_of = $1 AND model_name = $2 AND model_version = $3 AND run_id <> $4 AND state <> 'replaced'`, [...slice, manifest.runId]);
     const seconds = Math.max(0, (Date.parse(manifest.committedAt) - Date.parse(manifest.startedAt)) / 1000);
@@ -240,9 +365,9 @@ export async function loadCommittedRun(conn: WarehouseConnection, run: Committed
       manifest.runId, manifest.attempt, manifest.asOf, manifest.model.name, manifest.model.version, manifest.model.digest, manifest.input.partition, run.scoresUri, runState,
       manifest.rowsRead, manifest.rowsScored, manifest.rowsQuarantined, manifest.rowsIneligible, manifest.rowsExplained,
       manifest.startedAt, manifest.committedAt, seconds, manifest.cpuSeconds, manifest.device, driftStatus,
-      JSON.stringify(manifest.settings), JSON.stringify(manifest.execution), JSON.stringify(manifest),
+      JSON.stringify(manifest.settings), JSON.stringify(manifest.execution), JSON.stringify(manifest), shape.features,
     ];
-    const names = ['run_id', 'attempt', 'as_of', 'model_name', 'model_version', 'model_digest', 'dataset', 'output', 'state', 'rows_read', 'rows_scored', 'rows_quarantined', 'rows_ineligible', 'rows_explained', 'started_at', 'committed_at', 'seconds', 'cpu_seconds', 'device', 'drift_status', 'settings', 'execution', 'manifest'];
+    const names = ['run_id', 'attempt', 'as_of', 'model_name', 'model_version', 'model_digest', 'dataset', 'output', 'state', 'rows_read', 'rows_scored', 'rows_quarantined', 'rows_ineligible', 'rows_explained', 'started_at', 'committed_at', 'seconds', 'cpu_seconds', 'device', 'drift_status', 'settings', 'execution', 'manifest', 'contribution_features'];
     await conn.client.query(
       `INSERT INTO ${s}.runs (${names.join(', ')}, loaded_at) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}, now())
        ON CONFLICT (run_id) DO UPDATE SET ${names.filter((n) => n !== 'run_id').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, loaded_at = now()`,
@@ -265,19 +390,21 @@ export async function loadCommittedRun(conn: WarehouseConnection, run: Committed
 
 /**
  * The score rows of a committed run as the load encodes them, without a database: Parquet read
- * back and COPY text built, nothing sent. The bench runs it beside the load to tell the client's
- * share of the time from the server's.
+ * back and binary COPY data built, nothing sent. The bench runs it beside the load to tell the
+ * client's share of the time from the server's.
  */
 export async function encodeCommittedRun(run: CommittedRunRef): Promise<{ rows: number; bytes: number }> {
   const { manifest, store } = run;
   const layout = tableLayout(run.scoresUri).partition(manifest.asOf, `${manifest.model.name}-${manifest.model.version}`);
   const partUris = manifest.parts.map((p) => joinUri(layout.partitionUri, p.name));
-  const segments = await segmentsOfParts(store, partUris);
+  const shape = await shapeOfParts(store, partUris);
   let rows = 0;
   let bytes = 0;
-  for await (const chunk of copyTextOfParts(store, partUris, (batch) => {
+  let constants: RunConstants | undefined;
+  for await (const chunk of copyDataOfParts(store, partUris, (batch) => {
     rows += batch.numRows;
-    return scoreEncoders(batch, segments);
+    constants = runConstantsOf(batch, manifest, constants);
+    return scoreFields(batch, shape);
   })) {
     bytes += chunk.length;
   }

@@ -40,10 +40,12 @@ export async function isMigrated(conn: WarehouseConnection): Promise<boolean> {
  * its checksum. Idempotent, and safe when several workers migrate at once: a transaction-scoped
  * advisory lock per schema serialises them, and the second finds nothing left to do. A
  * recorded migration whose checksum differs from this build's is refused (it was edited after
- * release, or the schema belongs to another version of churn-scoring).
+ * release, or the schema belongs to another version of churn-scoring). `upTo` stops at a
+ * version (a test of an upgrade starts from an older schema).
  */
-export async function migrateWarehouse(conn: WarehouseConnection): Promise<MigrationResult> {
+export async function migrateWarehouse(conn: WarehouseConnection, options: { upTo?: number } = {}): Promise<MigrationResult> {
   const schema = conn.endpoint.schema;
+  const wanted = MIGRATIONS.filter((m) => options.upTo === undefined || m.version <= options.upTo);
   return inTransaction(conn, async () => {
     await conn.client.query('SELECT pg_advisory_xact_lock($1, $2)', [lockKey('churn-warehouse-migrate'), lockKey(schema)]);
     await conn.client.query(`CREATE SCHEMA IF NOT EXISTS ${conn.schemaSql}`);
@@ -67,7 +69,7 @@ export async function migrateWarehouse(conn: WarehouseConnection): Promise<Migra
       });
     }
     const done: number[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of wanted) {
       if (applied.has(m.version)) continue;
       await conn.client.query(`SET LOCAL search_path TO ${conn.schemaSql}`);
       await conn.client.query(m.sql);
@@ -75,7 +77,7 @@ export async function migrateWarehouse(conn: WarehouseConnection): Promise<Migra
       done.push(m.version);
     }
     if (done.length > 0) await createAnalystViews(conn, await segmentColumnsOf(conn));
-    return { schema, applied: done, version: Math.max(0, ...MIGRATIONS.map((m) => m.version)) };
+    return { schema, applied: done, version: Math.max(0, ...wanted.map((m) => m.version)) };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { WarehouseTarget } from './warehouse-config';
-import { withWarehouse } from './warehouse-connection';
+import { pg, withWarehouse } from './warehouse-connection';
 
 export interface WarehouseQueryResult {
   columns: string[];
@@ -20,7 +20,12 @@ export async function queryWarehouse(target: WarehouseTarget, sql: string, param
   });
 }
 
-/** OIDs: int2 21, int4 23, int8 20, numeric 1700, date 1082, timestamptz 1184, real 700, float8 701. */
+/**
+ * OIDs: int2 21, int4 23, int8 20, numeric 1700, date 1082, timestamptz 1184, real 700, float8 701;
+ * arrays of text 1009, real 1021 (contributions), float8 1022 as the driver parses them.
+ */
+const ARRAY_OIDS = new Set([1009, 1021, 1022]);
+
 function typeParser(oid: number): (text: string) => unknown {
   switch (oid) {
     case 21:
@@ -42,6 +47,6 @@ function typeParser(oid: number): (text: string) => unknown {
     case 114:
       return (text) => JSON.parse(text) as unknown;
     default:
-      return (text) => text;
+      return ARRAY_OIDS.has(oid) ? (pg().types.getTypeParser(oid, 'text') as (text: string) => unknown) : (text) => text;
   }
 }

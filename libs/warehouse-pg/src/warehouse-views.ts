@@ -1,4 +1,5 @@
 import { ANALYST_VIEWS, analystViewSql, type SegmentType } from '@churn/warehouse';
+import type { PgBinaryType } from './copy-binary';
 import type { WarehouseConnection } from './warehouse-connection';
 
 /** A segment column of `scores` as the warehouse records it. */
@@ -9,7 +10,7 @@ export interface WarehouseSegment {
 }
 
 /** PostgreSQL types of segment columns (doubles stay doubles: the Parquet column is DOUBLE). */
-export const SEGMENT_SQL_TYPES: Readonly<Record<SegmentType, string>> = { text: 'text', double: 'double precision', bigint: 'bigint', boolean: 'boolean' };
+export const SEGMENT_SQL_TYPES: Readonly<Record<SegmentType, PgBinaryType>> = { text: 'text', double: 'double precision', bigint: 'bigint', boolean: 'boolean' };
 
 /** The runs the analyst views count: loaded or released, never held nor replaced. */
 export const LIVE_STATES = ['loaded', 'released'] as const;
@@ -17,7 +18,7 @@ export const LIVE_STATES = ['loaded', 'released'] as const;
 /** The segment columns `scores` has now. */
 export async function segmentColumnsOf(conn: WarehouseConnection): Promise<WarehouseSegment[]> {
   const rows = await conn.client.query<{ name: string; sql_type: string; categorical: boolean }>(`SELECT name, sql_type, categorical FROM ${conn.schemaSql}.segment_columns ORDER BY name`);
-  const byType = new Map(Object.entries(SEGMENT_SQL_TYPES).map(([k, v]) => [v, k as SegmentType]));
+  const byType = new Map<string, SegmentType>(Object.entries(SEGMENT_SQL_TYPES).map(([k, v]) => [v, k as SegmentType]));
   return rows.rows.map((r) => ({ name: r.name, type: byType.get(r.sql_type) ?? 'text', categorical: r.categorical }));
 }
 

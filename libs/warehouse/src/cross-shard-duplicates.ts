@@ -5,7 +5,7 @@ import { stringColumn } from './arrow-builders';
 import { decodeIdKeys, ID_ROW_KINDS, type IdKeys } from './id-keys-file';
 import { SCORE_BINS, type ShardOutcome } from './run-manifest';
 import type { AttemptStaging } from './score-table-layout';
-import { buildQuarantineTable, buildScoreTable, encodeTablePart, REASON_COUNT, type RunIdentity } from './score-table-writer';
+import { buildQuarantineTable, buildScoreTable, CONTRIBUTION_COLUMN_PREFIX, encodeTablePart, REASON_COUNT, type RunIdentity } from './score-table-writer';
 
 /** Where a shard's rows came from: what the commit needs to confirm an id from the input. */
 export interface ShardSource {
@@ -101,7 +101,7 @@ function withoutIds(part: Table, drop: ReadonlySet<string>, ctx: DuplicateContex
   const isExplained = Uint8Array.from(keep, (i) => (explained?.get(i) ? 1 : 0));
   const contributions = new Float32Array(keep.length * ctx.players.length);
   ctx.players.forEach((p, k) => {
-    const column = part.getChild(`contrib_${p}`);
+    const column = part.getChild(`${CONTRIBUTION_COLUMN_PREFIX}${p}`);
     keep.forEach((i, j) => (contributions[j * ctx.players.length + k] = Number(column?.get(i) ?? 0)));
   });
   const baseRow = keep.find((i) => explained?.get(i));

@@ -10,6 +10,7 @@ export {
   SCORE_COLUMNS,
   QUARANTINE_COLUMNS,
   REASON_COUNT,
+  CONTRIBUTION_COLUMN_PREFIX,
 } from './score-table-writer';
 export type { RunIdentity, ScoreRows, QuarantineRows, ExplanationColumns } from './score-table-writer';
 export { nullableNumericColumn, categoryColumn, stringColumn, constantDate, constantTimestamp } from './arrow-builders';

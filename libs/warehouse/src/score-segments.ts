@@ -1,5 +1,5 @@
 import { DataType, type Schema } from 'apache-arrow';
-import { SCORE_COLUMNS } from './score-table-writer';
+import { CONTRIBUTION_COLUMN_PREFIX, SCORE_COLUMNS } from './score-table-writer';
 
 /** How a segment column's values are typed, in Parquet and in the warehouse. */
 export const SEGMENT_TYPES = ['text', 'double', 'bigint', 'boolean'] as const;
@@ -10,7 +10,7 @@ export interface SegmentField {
   type: SegmentType;
 }
 
-const isExplanationColumn = (name: string) => name === 'explained' || name === 'base_value' || name.startsWith('contrib_') || name.startsWith('reason_');
+const isExplanationColumn = (name: string) => name === 'explained' || name === 'base_value' || name.startsWith(CONTRIBUTION_COLUMN_PREFIX) || name.startsWith('reason_');
 
 /** True for a score-table column that is a segment (neither a contract nor an explanation column). */
 export function isSegmentColumn(name: string): boolean {

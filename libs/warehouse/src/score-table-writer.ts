@@ -17,6 +17,9 @@ import {
 } from './arrow-builders';
 
 /** Columns every score row carries, never null (the score-table contract, docs/architecture.md). */
+/** The prefix of a contribution column's name: `contrib_<player>`, one per feature or group. */
+export const CONTRIBUTION_COLUMN_PREFIX = 'contrib_';
+
 export const SCORE_COLUMNS = ['customer_id', 'as_of', 'score', 'risk_band', 'model_name', 'model_version', 'model_digest', 'run_id', 'scored_at'] as const;
 
 /** Columns of the quarantine table. */
@@ -68,7 +71,7 @@ export function explanationColumnNames(players: readonly string[]): string[] {
   return [
     'explained',
     'base_value',
-    ...players.map((p) => `contrib_${p}`),
+    ...players.map((p) => `${CONTRIBUTION_COLUMN_PREFIX}${p}`),
     ...Array.from({ length: REASON_COUNT }, (_, k) => `reason_${k + 1}`),
     ...Array.from({ length: REASON_COUNT }, (_, k) => `reason_${k + 1}_text`),
   ];
@@ -91,7 +94,7 @@ function explanationColumns(explanation: ExplanationColumns | undefined, n: numb
   players.forEach((player, p) => {
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = explanation.contributions[i * players.length + p]!;
-    columns.push({ name: `contrib_${player}`, vector: nullableFloat32Column(values, explained), nullable: true });
+    columns.push({ name: `${CONTRIBUTION_COLUMN_PREFIX}${player}`, vector: nullableFloat32Column(values, explained), nullable: true });
   });
   for (let k = 0; k < REASON_COUNT; k++) columns.push({ name: `reason_${k + 1}`, vector: stringColumn(explanation.reasons[k]!), nullable: true });
   for (let k = 0; k < REASON_COUNT; k++) columns.push({ name: `reason_${k + 1}_text`, vector: stringColumn(explanation.reasonTexts[k]!), nullable: true });
@@ -174,7 +177,7 @@ export function partWriteOptions(table: Table): WriteParquetOptions {
     .map((f) => f.name);
   // Statistics where readers prune on them: ids, scores, bands, segments. Not on the run's
   // constants (as_of and model come from the partition path) nor on explanation columns.
-  const noStatisticsColumns = table.schema.fields.map((f) => f.name).filter((c) => NO_STATISTICS.has(c) || c.startsWith('contrib_') || c.startsWith('reason_'));
+  const noStatisticsColumns = table.schema.fields.map((f) => f.name).filter((c) => NO_STATISTICS.has(c) || c.startsWith(CONTRIBUTION_COLUMN_PREFIX) || c.startsWith('reason_'));
   // Scores, contributions and numeric segments are high-entropy floats: zstd takes 3-10x the
   // time of lz4 on them for 12-20% fewer bytes (docs/decisions.md), so they are lz4.
   const columnCompression = Object.fromEntries(

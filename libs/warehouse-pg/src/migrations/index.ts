@@ -2,6 +2,7 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="../sql-text.d.ts" />
 import initial from './0001-initial.sql';
+import slicePartitions from './0002-slice-partitions.sql';
 
 /** One versioned migration: applied once, in order, and recorded with its checksum. */
 export interface Migration {
@@ -11,4 +12,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. A migration once released is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'slice-partitions', sql: slicePartitions },
+];
