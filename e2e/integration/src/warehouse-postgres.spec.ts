@@ -189,7 +189,7 @@ describe('the PostgreSQL warehouse', () => {
       const digest = '0'.repeat(64);
       const tampered = await churnErrorOf(loadRunInto(pgTarget(s), { ...committed, manifest: { ...committed.manifest, attempt: 3, model: { ...committed.manifest.model, digest } } }));
       expect(tampered.code).toBe('CORRUPT_INPUT');
-      expect(tampered.message).toMatch(/score column model_digest of run .* holds [0-9a-f]{64} where the run's manifest says 0{64}/);
+      expect(tampered.message).toMatch(/score column model_digest of run .* holds [0-9a-f]{64} in .*part-00000-.*\.parquet where the run's manifest says 0{64}/);
       expect(comparable(await warehouseRows(s))).toEqual(comparable(await parquetRows('scores')));
       expect(await pgRows(s, `SELECT attempt FROM runs WHERE run_id = '${rerun.runId}'`)).toEqual([{ attempt: 2 }]);
     });

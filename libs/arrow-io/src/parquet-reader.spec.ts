@@ -122,6 +122,13 @@ describe('Parquet reader over an ObjectStore', () => {
       expect(rowsOf(result)).toEqual(expectedRows([0], FIELDS));
     });
 
+    it('decodes at most `limit` rows, from the first selected row group on', async () => {
+      const first = await readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [2, 3], columns: ['customer_id', 'mrr'], limit: 1 });
+      expect(rowsOf(first)).toEqual(expectedRows([2], ['customer_id', 'mrr']).slice(0, 1));
+      const across = await readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [1, 2], columns: ['customer_id'], limit: GROUP + 3 });
+      expect(rowsOf(across)).toEqual(expectedRows([1, 2], ['customer_id']).slice(0, GROUP + 3));
+    });
+
     it('returns an empty table for no row groups', async () => {
       const result = await readRowGroups({ store, uri, size: bytes.byteLength, rowGroups: [], columns: ['mrr'] });
       expect(result.numRows).toBe(0);

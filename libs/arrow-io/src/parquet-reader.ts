@@ -144,6 +144,8 @@ export interface ReadRowGroupsOptions extends ParquetSource {
   rowGroups: number[];
   /** Column names to decode; others are never fetched. */
   columns: string[];
+  /** Decode at most this many rows (from the first selected row group on). */
+  limit?: number;
 }
 
 /**
@@ -174,7 +176,7 @@ export async function readRowGroups(options: ReadRowGroupsOptions): Promise<Tabl
   const { file, failed } = await open(options);
   try {
     checkSelection(file, options);
-    const wasmTable = await Promise.race([file.read({ rowGroups: options.rowGroups, columns: options.columns, batchSize: 65_536 }), failed]);
+    const wasmTable = await Promise.race([file.read({ rowGroups: options.rowGroups, columns: options.columns, batchSize: 65_536, ...(options.limit === undefined ? {} : { limit: options.limit }) }), failed]);
     return tableFromIPC(wasmTable.intoIPCStream());
   } catch (cause) {
     if (cause instanceof ChurnError) throw cause;

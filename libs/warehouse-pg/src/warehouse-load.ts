@@ -66,40 +66,94 @@ const driftRowsSchema = z
   })
   .loose();
 
-async function readTable(store: ObjectStore, uri: string): Promise<Table> {
+/** A score or quarantine part read back: its rows, and for a score part its run constants. */
+interface PartRows {
+  table: Table;
+  /** The part's per-run columns from its first row (as text), for a score part. */
+  constants?: Partial<RunConstants>;
+}
+
+/**
+ * Reads a committed part. For a score part the per-run columns are not decoded with the rows:
+ * the writer writes each as one value per part (a single-entry dictionary, or a plain page of
+ * one repeated value that the reader would expand into every row, half of the decode time:
+ * docs/decisions.md), so they are read from the part's first row only, checked against the
+ * manifest, and stored once in the slice's table.
+ */
+async function readPart(store: ObjectStore, uri: string, kind: 'score' | 'quarantine'): Promise<PartRows> {
   const head = await store.head(uri);
   if (!head) throw new ChurnError('INPUT_NOT_FOUND', `${uri} is listed by its manifest but missing; the partition is damaged: score it again`, { details: { uri } });
   const footer = await readParquetFooter({ store, uri, size: head.size });
-  const columns = footer.schema.fields.map((f) => f.name);
-  return readRowGroups({ store, uri, size: head.size, rowGroups: footer.rowGroupRows.map((_, i) => i), columns });
+  const rowGroups = footer.rowGroupRows.map((_, i) => i);
+  const names = footer.schema.fields.map((f) => f.name);
+  if (kind === 'quarantine') return { table: await readRowGroups({ store, uri, size: head.size, rowGroups, columns: names }) };
+  const isConstant = (name: string) => (RUN_CONSTANT_COLUMNS as readonly string[]).includes(name);
+  const missing = RUN_CONSTANT_COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length > 0) throw new ChurnError('CORRUPT_INPUT', `score part ${uri} has no column ${missing.join(', ')}; the partition is damaged: score it again`, { details: { uri, columns: missing } });
+  const table = await readRowGroups({ store, uri, size: head.size, rowGroups, columns: names.filter((n) => !isConstant(n)) });
+  if (table.numRows === 0) return { table };
+  const first = await readRowGroups({ store, uri, size: head.size, rowGroups, columns: [...RUN_CONSTANT_COLUMNS], limit: 1 });
+  const constants: Partial<RunConstants> = {};
+  for (const name of RUN_CONSTANT_COLUMNS) constants[name] = firstValueText(first.getChild(name)!, name);
+  return { table, constants };
 }
 
-/** The record batches of Parquet parts, decoding the next part while this one is used. */
-async function* batchesOfParts(store: ObjectStore, uris: readonly string[]): AsyncGenerator<RecordBatch> {
+/** Row 0 of a column as text: a date as YYYY-MM-DD, a time as ISO 8601 to the microsecond, null as undefined. */
+function firstValueText(vector: Vector, column: string): string | undefined {
+  const data = vector.data[0];
+  if (!data || vector.length === 0 || !vector.isValid(0)) return undefined;
+  if (DataType.isTimestamp(data.type) && data.offset === 0) {
+    const raw = BigInt((data.values as BigInt64Array)[0]!);
+    const micros = (raw * BigInt(MICROS_PER_UNIT[data.type.unit] ?? 1)) / BigInt(UNITS_PER_MICRO[data.type.unit] ?? 1);
+    const iso = new Date(Number(micros / 1000n)).toISOString();
+    return `${iso.slice(0, -1)}${String(((micros % 1000n) + 1000n) % 1000n).padStart(3, '0')}Z`;
+  }
+  const v: unknown = vector.get(0);
+  if (v instanceof Date || (column === 'as_of' && typeof v === 'number')) return new Date(v).toISOString().slice(0, 10);
+  return String(v);
+}
+
+const MICROS_PER_UNIT: Record<number, number> = { [TimeUnit.SECOND]: 1_000_000, [TimeUnit.MILLISECOND]: 1000, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1 };
+const UNITS_PER_MICRO: Record<number, number> = { [TimeUnit.SECOND]: 1, [TimeUnit.MILLISECOND]: 1, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1000 };
+
+/** The parts read back in order, the next one read while this one is used. */
+async function* readParts(store: ObjectStore, uris: readonly string[], kind: 'score' | 'quarantine'): AsyncGenerator<PartRows & { uri: string }> {
   if (uris.length === 0) return;
-  let next = readTable(store, uris[0]!);
+  let next = readPart(store, uris[0]!, kind);
   for (let p = 0; p < uris.length; p++) {
-    const table = await next;
+    const part = await next;
     if (p + 1 < uris.length) {
-      next = readTable(store, uris[p + 1]!);
+      next = readPart(store, uris[p + 1]!, kind);
       next.catch(() => undefined);
     }
-    yield* table.batches;
+    yield { ...part, uri: uris[p]! };
   }
 }
 
 /** The binary COPY data of Parquet parts, each batch's fields from `fieldsOf`. */
-async function* copyDataOfParts(store: ObjectStore, uris: readonly string[], fieldsOf: (batch: RecordBatch) => BinaryField[]): AsyncGenerator<Buffer> {
+async function* copyDataOfParts(
+  store: ObjectStore,
+  uris: readonly string[],
+  kind: 'score' | 'quarantine',
+  fieldsOf: (batch: RecordBatch, part: PartRows & { uri: string }) => BinaryField[],
+): AsyncGenerator<Buffer> {
   async function* rows() {
-    for await (const batch of batchesOfParts(store, uris)) yield { rows: batch.numRows, fields: fieldsOf(batch) };
+    for await (const part of readParts(store, uris, kind)) for (const batch of part.table.batches) yield { rows: batch.numRows, fields: fieldsOf(batch, part) };
   }
   yield* copyBinaryChunks(rows());
 }
 
 /** Streams the rows of Parquet parts into a COPY ... FROM STDIN (FORMAT binary). */
-async function copyParts(conn: WarehouseConnection, sql: string, store: ObjectStore, uris: readonly string[], fieldsOf: (batch: RecordBatch) => BinaryField[]): Promise<number> {
+async function copyParts(
+  conn: WarehouseConnection,
+  sql: string,
+  store: ObjectStore,
+  uris: readonly string[],
+  kind: 'score' | 'quarantine',
+  fieldsOf: (batch: RecordBatch, part: PartRows & { uri: string }) => BinaryField[],
+): Promise<number> {
   if (uris.length === 0) return 0;
-  return copyIn(conn, sql, copyDataOfParts(store, uris, fieldsOf));
+  return copyIn(conn, sql, copyDataOfParts(store, uris, kind, fieldsOf));
 }
 
 /** What a run's score parts carry beyond the fixed columns (read from the first part's footer). */
@@ -135,54 +189,24 @@ function scoreFields(batch: RecordBatch, shape: PartShape): BinaryField[] {
 type RunConstants = Record<RunConstantColumn, string>;
 
 /**
- * Checks that a batch holds the run's values in its constant columns (what is loaded must be
- * what was committed: the slice's table stores them once) and returns them; `known` carries
- * the values of the run's earlier batches.
+ * Checks that a score part holds the run's values in its per-run columns (what is loaded must be
+ * what was committed: the slice's table stores them once) and returns them; `known` carries the
+ * values of the run's earlier parts (the run time is the same in every part).
  */
-function runConstantsOf(batch: RecordBatch, manifest: RunManifest, known: RunConstants | undefined): RunConstants {
+function runConstantsOf(part: PartRows & { uri: string }, manifest: RunManifest, known: RunConstants | undefined): RunConstants {
   const expected: Partial<RunConstants> = { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: known?.scored_at };
   const found = {} as RunConstants;
   for (const name of RUN_CONSTANT_COLUMNS) {
-    const value = constantColumnText(columnOf(batch, name, 'score'), name);
+    const value = part.constants?.[name];
     const want = expected[name];
     if (value === undefined || (want !== undefined && value !== want)) {
-      throw new ChurnError('CORRUPT_INPUT', `score column ${name} of run ${manifest.runId} holds ${value === undefined ? 'several values' : value} where the run's manifest says ${want ?? 'one value'}; nothing was loaded: the parts changed since the commit, score the date again`, {
-        details: { column: name, runId: manifest.runId, ...(value === undefined ? {} : { value }) },
+      throw new ChurnError('CORRUPT_INPUT', `score column ${name} of run ${manifest.runId} holds ${value ?? 'null'} in ${part.uri} where ${want === undefined ? 'the run has one value' : `the run's manifest says ${want}`}; nothing was loaded: the parts changed since the commit, score the date again`, {
+        details: { column: name, runId: manifest.runId, uri: part.uri, ...(value === undefined ? {} : { value }) },
       });
     }
     found[name] = value;
   }
   return found;
-}
-
-/** A column's single value as text (a date as YYYY-MM-DD, a time as ISO 8601 to the microsecond), or undefined when its rows differ or one is null. */
-function constantColumnText(vector: Vector, column: string): string | undefined {
-  const data = vector.data[0];
-  if (!data || vector.data.length !== 1 || data.nullCount > 0 || vector.length === 0) return undefined;
-  const type = data.type;
-  if (data.offset === 0 && (DataType.isDictionary(type) || DataType.isTimestamp(type) || (DataType.isDate(type) && data.values instanceof Int32Array))) {
-    const values = data.values as Int32Array | BigInt64Array;
-    const first = values[0]!;
-    for (let i = 1; i < vector.length; i++) if (values[i] !== first) return undefined;
-    if (DataType.isTimestamp(type)) {
-      const micros = BigInt(first) * BigInt(MICROS_PER_UNIT[type.unit] ?? 1) / BigInt(UNITS_PER_MICRO[type.unit] ?? 1);
-      const ms = micros / 1000n;
-      const iso = new Date(Number(ms)).toISOString();
-      return `${iso.slice(0, -1)}${String(((micros % 1000n) + 1000n) % 1000n).padStart(3, '0')}Z`;
-    }
-    return textOf(vector.get(0), column);
-  }
-  const first = textOf(vector.get(0), column);
-  for (let i = 1; i < vector.length; i++) if (textOf(vector.get(i), column) !== first) return undefined;
-  return first;
-}
-
-const MICROS_PER_UNIT: Record<number, number> = { [TimeUnit.SECOND]: 1_000_000, [TimeUnit.MILLISECOND]: 1000, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1 };
-const UNITS_PER_MICRO: Record<number, number> = { [TimeUnit.SECOND]: 1, [TimeUnit.MILLISECOND]: 1, [TimeUnit.MICROSECOND]: 1, [TimeUnit.NANOSECOND]: 1000 };
-
-function textOf(v: unknown, column: string): string {
-  if (v instanceof Date || (column === 'as_of' && typeof v === 'number')) return new Date(v).toISOString().slice(0, 10);
-  return String(v);
 }
 
 /** Adds the run's segment columns `scores` lacks (and recreates the views), under a lock. */
@@ -264,8 +288,12 @@ async function loadSliceTable(conn: WarehouseConnection, run: CommittedRunRef, p
   await conn.client.query(`CREATE TABLE ${s}.${ident(staging)} (${columns.filter((c) => !isConstant(c.name)).map((c) => `${ident(c.name)} ${c.definition}`).join(', ')})`);
   let constants: RunConstants | undefined;
   const copied = [...SCORE_COPY_COLUMNS.map(([name]) => name), 'contributions', ...shape.segments.map((x) => x.name)].map(ident).join(', ');
-  const rows = await copyParts(conn, `COPY ${s}.${ident(staging)} (${copied}) FROM STDIN WITH (FORMAT binary, FREEZE)`, store, partUris, (batch) => {
-    constants = runConstantsOf(batch, manifest, constants);
+  let constantsOf = '';
+  const rows = await copyParts(conn, `COPY ${s}.${ident(staging)} (${copied}) FROM STDIN WITH (FORMAT binary, FREEZE)`, store, partUris, 'score', (batch, part) => {
+    if (constantsOf !== part.uri) {
+      constants = runConstantsOf(part, manifest, constants);
+      constantsOf = part.uri;
+    }
     return scoreFields(batch, shape);
   });
   if (rows !== manifest.rowsScored) {
@@ -355,7 +383,7 @@ export async function loadCommittedRun(conn: WarehouseConnection, run: Committed
     await ensureSegments(conn, shape.segments);
     const rows = await loadSliceTable(conn, run, partUris, shape, tables);
     await conn.client.query(`DELETE FROM ${s}.quarantine WHERE as_of = $1 AND model_name = $2 AND model_version = $3`, slice);
-    const quarantineRows = await copyParts(conn, `COPY ${s}.quarantine (${QUARANTINE_COPY_COLUMNS.map(([name]) => name).join(', ')}) FROM STDIN WITH (FORMAT binary)`, store, quarantineUris, (batch) =>
+    const quarantineRows = await copyParts(conn, `COPY ${s}.quarantine (${QUARANTINE_COPY_COLUMNS.map(([name]) => name).join(', ')}) FROM STDIN WITH (FORMAT binary)`, store, quarantineUris, 'quarantine', (batch) =>
       QUARANTINE_COPY_COLUMNS.map(([name, type]) => binaryField(columnOf(batch, name, 'quarantine'), name, type)),
     );
     await conn.client.query(`UPDATE ${s}.runs SET state = 'replaced' WHERE as_of = $1 AND model_name = $2 AND model_version = $3 AND run_id <> $4 AND state <> 'replaced'`, [...slice, manifest.runId]);
@@ -401,9 +429,13 @@ export async function encodeCommittedRun(run: CommittedRunRef): Promise<{ rows: 
   let rows = 0;
   let bytes = 0;
   let constants: RunConstants | undefined;
-  for await (const chunk of copyDataOfParts(store, partUris, (batch) => {
+  let constantsOf = '';
+  for await (const chunk of copyDataOfParts(store, partUris, 'score', (batch, part) => {
     rows += batch.numRows;
-    constants = runConstantsOf(batch, manifest, constants);
+    if (constantsOf !== part.uri) {
+      constants = runConstantsOf(part, manifest, constants);
+      constantsOf = part.uri;
+    }
     return scoreFields(batch, shape);
   })) {
     bytes += chunk.length;
