@@ -61,11 +61,11 @@ describe('warehouse-pg against PostgreSQL', () => {
       { customer_id: 'C1', score: 0.5, explained: true, contributions: [-0.125, null, 0.25], reason_1: 'tenure', plan: 'pro', run_id: 'r1' },
       { customer_id: 'C2', score: 0.1, explained: false, contributions: null, reason_1: null, plan: 'free', run_id: 'r1' },
     ]);
-    // The features in the order of the jsonb keys, paired back by score_contributions.
+    // The features in the order of the jsonb keys, paired back by score_contributions (which
+    // leaves the null one out, as churn query's does).
     expect(await pgRows(s, 'SELECT contribution_features FROM runs')).toEqual([{ contribution_features: ['api_error_rate', 'plan', 'tenure'] }]);
     expect(await pgRows(s, 'SELECT customer_id, feature, contribution FROM score_contributions ORDER BY feature')).toEqual([
       { customer_id: 'C1', feature: 'api_error_rate', contribution: -0.125 },
-      { customer_id: 'C1', feature: 'plan', contribution: null },
       { customer_id: 'C1', feature: 'tenure', contribution: 0.25 },
     ]);
     // Three levels: the date, the model name, the model version (the leaf holding the rows).

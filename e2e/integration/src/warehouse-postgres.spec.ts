@@ -54,14 +54,13 @@ describe('the PostgreSQL warehouse', () => {
   const warehouseRows = (s: string, where = 'true') =>
     pgRows(s, `SELECT customer_id, as_of, model_name, model_version, score, risk_band, model_digest, run_id, (extract(epoch FROM scored_at) * 1000)::bigint AS scored_ms,
         explained, base_value, plan, mrr, reason_1, reason_2, reason_3, reason_1_text, reason_3_text FROM scores WHERE ${where} ORDER BY as_of, model_version, customer_id`);
-  /** Each explained row's contributions, one row per feature, as DuckDB reads the Parquet columns. */
+  /** Each explained row's non-null contributions, one row per feature, as DuckDB reads the Parquet columns. */
   const parquetContributions = (output: string) =>
     duckdbRows(`WITH explained AS (SELECT customer_id, as_of, model_version, COLUMNS('^contrib_') FROM read_parquet('${path.join(dir, output)}/**/*.parquet', hive_partitioning = false) WHERE explained)
       SELECT customer_id, CAST(as_of AS VARCHAR) AS as_of, model_version, substr(feature, ${'contrib_'.length + 1}) AS feature, contribution
-      FROM explained UNPIVOT INCLUDE NULLS (contribution FOR feature IN (COLUMNS('^contrib_')))
+      FROM explained UNPIVOT INCLUDE NULLS (contribution FOR feature IN (COLUMNS('^contrib_'))) WHERE contribution IS NOT NULL
       ORDER BY as_of, model_version, customer_id, feature`);
-  const warehouseContributions = (s: string) =>
-    pgRows(s, 'SELECT customer_id, as_of, model_version, feature, contribution FROM score_contributions ORDER BY as_of, model_version, customer_id, feature');
+  const CONTRIBUTIONS_SQL = 'SELECT customer_id, CAST(as_of AS VARCHAR) AS as_of, model_version, feature, contribution FROM score_contributions ORDER BY as_of, model_version, customer_id, feature';
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'churn-warehouse-'));
@@ -108,7 +107,9 @@ describe('the PostgreSQL warehouse', () => {
       // Contributions, feature by feature (real[] in the order of runs.contribution_features).
       const contributions = await parquetContributions('scores');
       expect(contributions.length).toBeGreaterThan(1000);
-      expect(comparable(await warehouseContributions(s))).toEqual(comparable(contributions));
+      expect(comparable(await pgRows(s, CONTRIBUTIONS_SQL))).toEqual(comparable(contributions));
+      // The same view in churn query, the same SQL.
+      expect(comparable(await query('scores', CONTRIBUTIONS_SQL))).toEqual(comparable(contributions));
       const runs = await pgRows(s, 'SELECT run_id, attempt, state, held, rows_scored FROM runs ORDER BY as_of, model_version');
       expect(runs).toEqual(summaries.map((x) => ({ run_id: x.runId, attempt: 1, state: 'loaded', held: false, rows_scored: x.rowsScored })));
       const drift = await pgRows(s, `SELECT count(*) AS n, count(DISTINCT kind) AS kinds FROM drift WHERE run_id = '${summaries[0]!.runId}'`);
@@ -192,6 +193,24 @@ describe('the PostgreSQL warehouse', () => {
       expect(tampered.message).toMatch(/score column model_digest of run .* holds [0-9a-f]{64} in .*part-00000-.*\.parquet where the run's manifest says 0{64}/);
       expect(comparable(await warehouseRows(s))).toEqual(comparable(await parquetRows('scores')));
       expect(await pgRows(s, `SELECT attempt FROM runs WHERE run_id = '${rerun.runId}'`)).toEqual([{ attempt: 2 }]);
+    });
+
+    it('a reader polling the slice while it is replaced sees the whole old run or the whole new one, never part', async () => {
+      const store = createObjectStore();
+      const run = await committedRunOf(store, path.join(dir, 'scores'), { runId: summaries[0]!.runId });
+      const slice = `as_of = '${DAY_1}' AND model_version = '1.0.0'`;
+      const seen = new Set<number>();
+      let loading = true;
+      const reader = (async () => {
+        while (loading) for (const row of await pgRows(s, `SELECT count(*) AS n FROM scores WHERE ${slice}`)) seen.add(Number(row['n']));
+      })();
+      try {
+        for (let k = 0; k < 3; k++) expect((await loadRunInto(pgTarget(s), run)).state).toBe('loaded');
+      } finally {
+        loading = false;
+        await reader;
+      }
+      expect([...seen]).toEqual([summaries[0]!.rowsScored]);
     });
 
     it('loads concurrently: two slices of a new date at once, and the same slice twice at once leaves one copy', async () => {

@@ -8,6 +8,7 @@ import { baseName, normalizeUri, parseUri, type ObjectStore } from '@churn/objec
 import { ANALYST_VIEWS, analystViewSql } from './analyst-views';
 import { listCommittedPartitions, type CommittedPartition } from './partition-reader';
 import { isSegmentColumn } from './score-segments';
+import { CONTRIBUTION_COLUMN_PREFIX } from './score-table-writer';
 
 export interface QueryResult {
   columns: string[];
@@ -30,9 +31,9 @@ const EMPTY_QUARANTINE = `SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS 
 const driftStatusSchema = z.object({ status: z.string() }).loose();
 
 /**
- * `runs` (one row per committed partition, from its manifest) and the analyst views
- * (`scores_latest`, `score_changes`, `reason_summary`: analyst-views), the same names and
- * columns as in the PostgreSQL warehouse.
+ * `runs` (one row per committed partition, from its manifest), the analyst views
+ * (`scores_latest`, `score_changes`, `reason_summary`: analyst-views) and `score_contributions`,
+ * the same names and columns as in the PostgreSQL warehouse.
  */
 async function createRunViews(connection: DuckDB.DuckDBConnection, partitions: readonly CommittedPartition[]): Promise<void> {
   await connection.run(`CREATE TABLE runs (run_id VARCHAR, attempt INTEGER, as_of DATE, model_name VARCHAR, model_version VARCHAR, model_digest VARCHAR,
@@ -51,7 +52,20 @@ async function createRunViews(connection: DuckDB.DuckDBConnection, partitions: r
     .map((c) => c.column_name);
   const views = analystViewSql({ scores: 'scores', liveRuns: '(SELECT * FROM runs WHERE NOT held)', prefix: '', categoricalSegments });
   for (const name of ANALYST_VIEWS) await connection.run(`CREATE VIEW ${name} AS ${views[name]}`);
+  const hasContributions = (described.getRowObjectsJson() as { column_name: string }[]).some((c) => c.column_name.startsWith(CONTRIBUTION_COLUMN_PREFIX));
+  await connection.run(`CREATE VIEW score_contributions AS ${hasContributions ? SCORE_CONTRIBUTIONS : EMPTY_SCORE_CONTRIBUTIONS}`);
 }
+
+/**
+ * PostgreSQL's `score_contributions` over the Parquet table: each non-null contribution of each
+ * explained row with its feature's name (a model's rows have no value in another model's
+ * contrib_ columns, so UNPIVOT, which drops nulls, pairs each row with its own features).
+ */
+const SCORE_CONTRIBUTIONS = `SELECT as_of, model_name, model_version, customer_id, run_id, substr(feature, ${CONTRIBUTION_COLUMN_PREFIX.length + 1}) AS feature, contribution
+FROM (SELECT as_of, model_name, model_version, customer_id, run_id, COLUMNS('^${CONTRIBUTION_COLUMN_PREFIX}') FROM scores WHERE explained)
+UNPIVOT (contribution FOR feature IN (COLUMNS('^${CONTRIBUTION_COLUMN_PREFIX}')))`;
+const EMPTY_SCORE_CONTRIBUTIONS = `SELECT NULL::DATE AS as_of, NULL::VARCHAR AS model_name, NULL::VARCHAR AS model_version, NULL::VARCHAR AS customer_id, NULL::VARCHAR AS run_id,
+  NULL::VARCHAR AS feature, NULL::FLOAT AS contribution WHERE false`;
 
 /**
  * Local paths DuckDB can read for these parts (parts on S3 are copied into a folder of

@@ -9,7 +9,7 @@ import { addWarehouseOptions, warehouseOf } from '../scoring-options';
 export function registerQueryCommand(program: Command, io: CliIo): void {
   program
     .command('query')
-    .description('run SQL in embedded DuckDB over the committed partitions of a score table (views scores, quarantine, runs, scores_latest, score_changes, reason_summary)')
+    .description('run SQL in embedded DuckDB over the committed partitions of a score table (views scores, quarantine, runs, scores_latest, score_changes, reason_summary, score_contributions)')
     .argument('<sql>', 'SQL to run, e.g. "SELECT risk_band, count(*) FROM scores GROUP BY 1"')
     .requiredOption('--scores <uri>', 'score table root (the --output of churn score)')
     .option('--json', 'print one JSON object per row instead of a table')

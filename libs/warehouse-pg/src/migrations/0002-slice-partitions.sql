@@ -108,10 +108,11 @@ END $$;
 
 DROP TABLE scores_v1;
 
--- One row per explained customer and feature: each contribution with its feature's name.
+-- One row per explained customer and feature: each contribution with its feature's name (the
+-- same view as churn query's, which unpivots the Parquet contrib_<feature> columns).
 CREATE VIEW score_contributions AS
 SELECT s.as_of, s.model_name, s.model_version, s.customer_id, s.run_id, c.feature, c.contribution
 FROM scores s
 JOIN runs r ON r.run_id = s.run_id
 CROSS JOIN LATERAL unnest(r.contribution_features, s.contributions) AS c(feature, contribution)
-WHERE s.contributions IS NOT NULL;
+WHERE s.contributions IS NOT NULL AND c.contribution IS NOT NULL;
