@@ -185,8 +185,27 @@ function scoreFields(batch: RecordBatch, shape: PartShape): BinaryField[] {
   return fields;
 }
 
-/** The run's constant columns as SQL literals, from the manifest (the run time from the parts). */
+/** The values of a run's per-run columns, as text (a date YYYY-MM-DD, a time ISO 8601). */
 type RunConstants = Record<RunConstantColumn, string>;
+
+/**
+ * The COPY fields of a run's score batches, checking each part's per-run columns on its first
+ * batch; `constants` gives the values found (undefined before a part with rows).
+ */
+function scoreCopySource(manifest: RunManifest, shape: PartShape): { fieldsOf: (batch: RecordBatch, part: PartRows & { uri: string }) => BinaryField[]; constants: () => RunConstants | undefined } {
+  let constants: RunConstants | undefined;
+  let checked = '';
+  return {
+    fieldsOf: (batch, part) => {
+      if (checked !== part.uri) {
+        constants = runConstantsOf(part, manifest, constants);
+        checked = part.uri;
+      }
+      return scoreFields(batch, shape);
+    },
+    constants: () => constants,
+  };
+}
 
 /**
  * Checks that a score part holds the run's values in its per-run columns (what is loaded must be
@@ -286,22 +305,15 @@ async function loadSliceTable(conn: WarehouseConnection, run: CommittedRunRef, p
   const columns = await scoresColumns(conn);
   const isConstant = (name: string) => (RUN_CONSTANT_COLUMNS as readonly string[]).includes(name);
   await conn.client.query(`CREATE TABLE ${s}.${ident(staging)} (${columns.filter((c) => !isConstant(c.name)).map((c) => `${ident(c.name)} ${c.definition}`).join(', ')})`);
-  let constants: RunConstants | undefined;
   const copied = [...SCORE_COPY_COLUMNS.map(([name]) => name), 'contributions', ...shape.segments.map((x) => x.name)].map(ident).join(', ');
-  let constantsOf = '';
-  const rows = await copyParts(conn, `COPY ${s}.${ident(staging)} (${copied}) FROM STDIN WITH (FORMAT binary, FREEZE)`, store, partUris, 'score', (batch, part) => {
-    if (constantsOf !== part.uri) {
-      constants = runConstantsOf(part, manifest, constants);
-      constantsOf = part.uri;
-    }
-    return scoreFields(batch, shape);
-  });
+  const source = scoreCopySource(manifest, shape);
+  const rows = await copyParts(conn, `COPY ${s}.${ident(staging)} (${copied}) FROM STDIN WITH (FORMAT binary, FREEZE)`, store, partUris, 'score', source.fieldsOf);
   if (rows !== manifest.rowsScored) {
     throw new ChurnError('WAREHOUSE_UNAVAILABLE', `the load of run ${manifest.runId} copied ${rows} score rows but the run committed ${manifest.rowsScored}; nothing was loaded: the parts changed since the commit`, {
       details: { runId: manifest.runId, rows, rowsScored: manifest.rowsScored },
     });
   }
-  const values = constants ?? { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: manifest.committedAt };
+  const values = source.constants() ?? { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: manifest.committedAt };
   const definitionOf = new Map(columns.map((c) => [c.name, c.definition]));
   await conn.client.query(
     `ALTER TABLE ${s}.${ident(staging)} ${RUN_CONSTANT_COLUMNS.map((name) => {
@@ -428,15 +440,10 @@ export async function encodeCommittedRun(run: CommittedRunRef): Promise<{ rows: 
   const shape = await shapeOfParts(store, partUris);
   let rows = 0;
   let bytes = 0;
-  let constants: RunConstants | undefined;
-  let constantsOf = '';
+  const source = scoreCopySource(manifest, shape);
   for await (const chunk of copyDataOfParts(store, partUris, 'score', (batch, part) => {
     rows += batch.numRows;
-    if (constantsOf !== part.uri) {
-      constants = runConstantsOf(part, manifest, constants);
-      constantsOf = part.uri;
-    }
-    return scoreFields(batch, shape);
+    return source.fieldsOf(batch, part);
   })) {
     bytes += chunk.length;
   }
