@@ -45,14 +45,14 @@ async function createRunViews(connection: DuckDB.DuckDBConnection, partitions: r
     const values = [m.runId, m.attempt, m.asOf, m.model.name, m.model.version, m.model.digest, m.rowsRead, m.rowsScored, m.rowsQuarantined, m.rowsIneligible, m.startedAt, m.committedAt, p.held, drift ?? null];
     await connection.run(`INSERT INTO runs VALUES (${values.map(literal).join(', ')})`);
   }
+  const described = (await connection.runAndReadAll('DESCRIBE scores')).getRowObjectsJson() as { column_name: string; column_type: string }[];
   // Text and boolean segment columns, which reason_summary groups by (see analyst-views).
-  const described = await connection.runAndReadAll('DESCRIBE scores');
-  const categoricalSegments = (described.getRowObjectsJson() as { column_name: string; column_type: string }[])
+  const categoricalSegments = described
     .filter((c) => isSegmentColumn(c.column_name) && /^(VARCHAR|BOOLEAN)$/.test(c.column_type))
     .map((c) => c.column_name);
   const views = analystViewSql({ scores: 'scores', liveRuns: '(SELECT * FROM runs WHERE NOT held)', prefix: '', categoricalSegments });
   for (const name of ANALYST_VIEWS) await connection.run(`CREATE VIEW ${name} AS ${views[name]}`);
-  const hasContributions = (described.getRowObjectsJson() as { column_name: string }[]).some((c) => c.column_name.startsWith(CONTRIBUTION_COLUMN_PREFIX));
+  const hasContributions = described.some((c) => c.column_name.startsWith(CONTRIBUTION_COLUMN_PREFIX));
   await connection.run(`CREATE VIEW score_contributions AS ${hasContributions ? SCORE_CONTRIBUTIONS : EMPTY_SCORE_CONTRIBUTIONS}`);
 }
 
