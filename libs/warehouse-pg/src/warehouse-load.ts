@@ -188,6 +188,11 @@ function scoreFields(batch: RecordBatch, shape: PartShape): BinaryField[] {
 /** The values of a run's per-run columns, as text (a date YYYY-MM-DD, a time ISO 8601). */
 type RunConstants = Record<RunConstantColumn, string>;
 
+/** The per-run values the manifest states: all but the run time, which only the parts hold. */
+function manifestConstants(manifest: RunManifest): Omit<RunConstants, 'scored_at'> {
+  return { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId };
+}
+
 /**
  * The COPY fields of a run's score batches, checking each part's per-run columns on its first
  * batch; `constants` gives the values found (undefined before a part with rows).
@@ -213,7 +218,7 @@ function scoreCopySource(manifest: RunManifest, shape: PartShape): { fieldsOf: (
  * values of the run's earlier parts (the run time is the same in every part).
  */
 function runConstantsOf(part: PartRows & { uri: string }, manifest: RunManifest, known: RunConstants | undefined): RunConstants {
-  const expected: Partial<RunConstants> = { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: known?.scored_at };
+  const expected: Partial<RunConstants> = { ...manifestConstants(manifest), scored_at: known?.scored_at };
   const found = {} as RunConstants;
   for (const name of RUN_CONSTANT_COLUMNS) {
     const value = part.constants?.[name];
@@ -313,7 +318,8 @@ async function loadSliceTable(conn: WarehouseConnection, run: CommittedRunRef, p
       details: { runId: manifest.runId, rows, rowsScored: manifest.rowsScored },
     });
   }
-  const values = source.constants() ?? { as_of: manifest.asOf, model_name: manifest.model.name, model_version: manifest.model.version, model_digest: manifest.model.digest, run_id: manifest.runId, scored_at: manifest.committedAt };
+  // No part had rows: the slice is empty, and the commit time stands in for the run time.
+  const values = source.constants() ?? { ...manifestConstants(manifest), scored_at: manifest.committedAt };
   const definitionOf = new Map(columns.map((c) => [c.name, c.definition]));
   await conn.client.query(
     `ALTER TABLE ${s}.${ident(staging)} ${RUN_CONSTANT_COLUMNS.map((name) => {
