@@ -23,6 +23,8 @@ import { scoreShard } from './score-shard';
 
 const BUNDLE = path.resolve(__dirname, '..', '..', '..', 'models', 'churn-mlp');
 const AS_OF = '2026-04-01';
+// Costs are kept to 6 decimals in the manifest (runCostOf), so expected costs are rounded alike.
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 describe('the run lifecycle', () => {
   const store = new LocalObjectStore();
@@ -113,7 +115,8 @@ describe('the run lifecycle', () => {
       const { manifest } = await commitRun(plan, outcomes, { store, bundle, attempt: 1, lease, startedAt: new Date(), pricePerDeviceHour: 1 });
       expect(manifest.rowsRead).toBe(3000);
       expect(manifest.cost?.pricePerDeviceHour).toBe(1);
-      expect(manifest.cost?.total).toBeCloseTo(manifest.deviceSeconds! / 3600, 6);
+      // The manifest keeps costs to 6 decimals (a micro-unit of the price's currency).
+      expect(manifest.cost?.total).toBe(round6(manifest.deviceSeconds! / 3600));
       expect(manifest.rowsScored + manifest.rowsQuarantined + manifest.rowsIneligible).toBe(3000);
       const counted = await queryScores(store, output, 'SELECT count(*) AS n, count(DISTINCT customer_id) AS d FROM scores');
       expect(counted.rows).toEqual([{ n: manifest.rowsScored, d: manifest.rowsScored }]);
@@ -152,7 +155,7 @@ describe('the run lifecycle', () => {
       expect(manifest.deviceSeconds).toBeCloseTo(deviceMs / 1000, 2);
       expect(manifest.cpuSeconds).toBeCloseTo(manifest.shards.reduce((a, s) => a + s.cpuMs, 0) / 1000, 2);
       const total = (manifest.deviceSeconds! / 3600) * 2.5;
-      expect(manifest.cost).toEqual({ pricePerDeviceHour: 2.5, total: expect.closeTo(total, 6), perMillionRows: expect.closeTo((total * 1e6) / 3000, 6) });
+      expect(manifest.cost).toEqual({ pricePerDeviceHour: 2.5, total: round6(total), perMillionRows: round6((total * 1e6) / 3000) });
       expect(priced).toMatchObject({ deviceSeconds: manifest.deviceSeconds, cost: manifest.cost, cpuSeconds: manifest.cpuSeconds });
     });
 
