@@ -36,7 +36,7 @@ export function addScoringOptions(command: Command, options: { concurrency?: boo
   command
     .option('--model <uri>', 'model bundle folder (default: the committed models/churn-mlp)')
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
-    .option('--batch-rows <n>', 'rows per inference batch (default 65536)', positiveInt)
+    .option('--batch-rows <n>', 'rows per inference batch (default 16384 on the CPU, 65536 on a GPU)', positiveInt)
     .option('--shard-rows <n>', 'target rows per shard (default 131072)', positiveInt);
   if (options.concurrency !== false) command.option('--concurrency <n>', 'shards scored at once, each in its own worker thread (default: one per CPU core)', positiveInt);
   command

@@ -95,7 +95,7 @@ export interface ExplainResult {
   method: Exclude<ExplainMethod, 'auto'>;
 }
 
-/** Default for `ExplainOptions.minBatchEvaluations`: the batch size ONNX Runtime is measured at. */
+/** Default for `ExplainOptions.minBatchEvaluations`: rows built per evaluate() call (the scorer splits them into its own batches). */
 export const DEFAULT_MIN_BATCH_EVALUATIONS = 65_536;
 
 /** `exact` evaluates 2^P coalitions per row; beyond this the cost explodes (2^14 = 16,384 per row). */

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEVICES, candidateDevices, parseDevice, webgpuHostProblem } from './execution-provider';
-import { OnnxScorer, inspectModel, signatureProblems, type ModelSignature, type ScorerOptions } from './onnx-scorer';
+import { OnnxScorer, defaultBatchRows, inspectModel, signatureProblems, type ModelSignature, type ScorerOptions } from './onnx-scorer';
 import { churnErrorOf } from '@churn/testing';
 
 // ---------------------------------------------------------------------------------------------
@@ -155,10 +155,12 @@ describe('OnnxScorer', () => {
     }
   });
 
-  it('defaults to batches of 65,536 rows', async () => {
+  it("defaults to the provider's batch: 16,384 rows on the CPU, 65,536 on a GPU", async () => {
+    expect([defaultBatchRows('cpu'), defaultBatchRows('cuda'), defaultBatchRows('webgpu')]).toEqual([16_384, 65_536, 65_536]);
     const scorer = await OnnxScorer.create(options(probabilityModel));
     try {
-      expect(scorer.batchRows).toBe(65_536);
+      expect(scorer.device).toBe('cpu');
+      expect(scorer.batchRows).toBe(16_384);
     } finally {
       await scorer.release();
     }
