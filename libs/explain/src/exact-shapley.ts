@@ -28,40 +28,20 @@ export function checkExactPlayers(players: number, limit: number = MAX_EXACT_PLA
   }
 }
 
-/** Per active-player count n: the Gray-code walk over its 2^n coalitions and its Shapley weights. */
-interface CoalitionTables {
-  /** Gray step i toggles active player toggle[i]. */
-  toggle: Uint8Array;
-  /** Row of coalition `mask` within a customer's block; -1 for the empty and full coalitions. */
-  slotOf: Int32Array;
-  /** Evaluated rows per customer: 2^n - 2 (0 when n < 2). */
-  slots: number;
-  /** Shapley weight of a coalition of size s not containing the player: s! (n - s - 1)! / n!. */
-  weight: Float64Array;
-}
-
-function coalitionTables(n: number): CoalitionTables {
-  const masks = 1 << n;
-  const full = masks - 1;
-  const toggle = new Uint8Array(masks);
-  const slotOf = new Int32Array(masks).fill(-1);
-  let slots = 0;
-  for (let i = 1; i < masks; i++) {
-    toggle[i] = 31 - Math.clz32(i & -i);
-    const mask = i ^ (i >>> 1);
-    if (mask !== full) slotOf[mask] = slots++;
-  }
+/** Shapley weight of a coalition of size s not containing the player, s! (n - s - 1)! / n!, for s < n. */
+function shapleyWeights(n: number): Float64Array {
   const weight = new Float64Array(Math.max(n, 1));
   for (let s = 0; s < n; s++) weight[s] = 1 / (n * binomial(n - 1, s));
-  return { toggle, slotOf, slots, weight };
+  return weight;
 }
 
 /**
  * Exact Shapley values over all coalitions of players against the baseline. A coalition row takes
  * x on the coalition's features and the baseline elsewhere. Players whose features equal the
  * baseline in a row are null players there (exactly 0) and are left out of that row's game.
- * Coalitions are visited in Gray-code order, so each row differs from the previous one by a single
- * player and is built by patching that player's slots in a working row. The empty coalition
+ * A customer's rows are its coalitions in binary order (row `mask - 1` for coalition `mask`), so
+ * they are built by doubling: the coalitions that hold active player k are those below 2^k with
+ * k added, one block copy and then k's features written into the copy. The empty coalition
  * (f(baseline), shared) and the full one (f(x), the given score) are not evaluated: at most
  * 2^P - 2 evaluations per row.
  */
@@ -70,56 +50,55 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
   const P = layout.count;
   checkExactPlayers(P, input.maxPlayers);
   const { start, featureOf } = layout;
-  const tables: (CoalitionTables | undefined)[] = [];
-  const tablesFor = (n: number): CoalitionTables => (tables[n] ??= coalitionTables(n));
+  const weights: (Float64Array | undefined)[] = [];
+  const weightsFor = (n: number): Float64Array => (weights[n] ??= shapleyWeights(n));
   const size = new Uint8Array(1 << P);
   for (let m = 1; m < size.length; m++) size[m] = size[m >>> 1]! + (m & 1);
 
   const active = new Int32Array(P);
-  const work = new Float32Array(width);
   const value = new Float64Array(1 << P);
   const phi = new Float64Array(P);
+  const slotsFor = (n: number) => (n < 2 ? 0 : (1 << n) - 2);
 
   return {
     maxRowsPerCustomer: Math.max(0, (1 << Math.min(P, input.maxActive ?? P)) - 2),
     build(row, out, at) {
       const x = row * width;
       const n = differingPlayers(layout, features, x, baseline, active);
-      const { toggle, slots } = tablesFor(n);
-      const full = (1 << n) - 1;
-      work.set(baseline);
-      let mask = 0;
-      for (let i = 1; i <= full; i++) {
-        const q = toggle[i]!;
-        mask ^= 1 << q;
-        const p = active[q]!;
-        const source = mask & (1 << q) ? features : baseline;
-        const offset = mask & (1 << q) ? x : 0;
-        for (let k = start[p]!, end = start[p + 1]!; k < end; k++) {
-          const f = featureOf[k]!;
-          work[f] = source[offset + f]!;
+      if (n < 2) return 0;
+      // Coalition m (0 < m < 2^n - 1) is row m - 1 from `at`.
+      for (let k = 0; k < n; k++) {
+        // {k} alone: the baseline, then k's features below. For the last player the copy stops
+        // short of the full coalition, which is not evaluated.
+        const lone = at + ((1 << k) - 1) * width;
+        out.set(baseline, lone);
+        const copied = k === n - 1 ? (1 << k) - 2 : (1 << k) - 1;
+        if (copied > 0) out.copyWithin(lone + width, at, at + copied * width);
+        const p = active[k]!;
+        for (let r = lone, end = lone + (copied + 1) * width; r < end; r += width) {
+          for (let q = start[p]!, last = start[p + 1]!; q < last; q++) {
+            const f = featureOf[q]!;
+            out[r + f] = features[x + f]!;
+          }
         }
-        if (mask === full) continue;
-        out.set(work, at);
-        at += width;
       }
-      return slots;
+      return (1 << n) - 2;
     },
     fold(row, values, from, baselineValue) {
       const n = differingPlayers(layout, features, row * width, baseline, active);
-      const { slotOf, slots, weight } = tablesFor(n);
+      const weight = weightsFor(n);
       const full = (1 << n) - 1;
       const fx = scores[row]!;
       value[0] = logitSpace ? logit(baselineValue) : baselineValue;
       value[full] = logitSpace ? logit(fx) : fx;
       for (let m = 1; m < full; m++) {
-        const v = values[from + slotOf[m]!]!;
+        const v = values[from + m - 1]!;
         value[m] = logitSpace ? logit(v) : v;
       }
       phi.fill(0);
       for (let q = 0; q < n; q++) phi[active[q]!] = playerValue(value, q, n, size, weight);
       contributions.set(phi, row * P);
-      return slots;
+      return slotsFor(n);
     },
   };
 }
