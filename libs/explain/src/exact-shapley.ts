@@ -58,6 +58,7 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
   const active = new Int32Array(P);
   const value = new Float64Array(1 << P);
   const phi = new Float64Array(P);
+  const activePhi = new Float64Array(P);
   const slotsFor = (n: number) => (n < 2 ? 0 : (1 << n) - 2);
 
   return {
@@ -95,8 +96,9 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
         const v = values[from + m - 1]!;
         value[m] = logitSpace ? logit(v) : v;
       }
+      shapleyFromValues(value, n, size, weight, activePhi);
       phi.fill(0);
-      for (let q = 0; q < n; q++) phi[active[q]!] = playerValue(value, q, n, size, weight);
+      for (let q = 0; q < n; q++) phi[active[q]!] = activePhi[q]!;
       contributions.set(phi, row * P);
       return slotsFor(n);
     },
@@ -104,19 +106,45 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
 }
 
 /**
- * One active player's Shapley value from the coalition values `value[mask]`: the weighted sum of
- * its marginal contributions v(S + q) - v(S) over the coalitions S without it. The masks without
- * bit q come in runs of 2^q, so the walk is branch-free and sequential (5-6x the speed of testing
- * every bit of every mask at 14 players), and a player the model ignores still gets exactly 0.
+ * Below this share of the largest coalition value, a contribution is rounding, not signal: model
+ * outputs are float32 (about 6e-8 relative), and the sums below carry float64 rounding of about
+ * 2^n x 1e-16 of that scale. Snapping it to 0 keeps a player the model ignores at exactly 0.
  */
-function playerValue(value: Float64Array, q: number, n: number, size: Uint8Array, weight: Float64Array): number {
-  const bit = 1 << q;
-  const masks = 1 << n;
-  let sum = 0;
-  for (let high = 0; high < masks; high += bit << 1) {
-    for (let m = high, end = high + bit; m < end; m++) sum += weight[size[m]!]! * (value[m | bit]! - value[m]!);
+const ROUNDING_SHARE = 1e-10;
+
+/**
+ * Every active player's Shapley value from the coalition values `value[mask]` (all 2^n of them;
+ * overwritten), in O(2^n) rather than the O(n 2^n) of summing each player's marginals. With
+ * inside(s) = w(s - 1), outside(s) = w(s), c(S) = v(S) (inside + outside)(|S|) and
+ * B = sum_S v(S) outside(|S|), phi_q = (sum of c(S) over the S holding q) - B. Those sums come
+ * from halving the table n times: entries 2j and 2j + 1 differ in the lowest player, so the odd
+ * entries add up to that player's sum, and the pair sums are the same problem for the others.
+ */
+function shapleyFromValues(value: Float64Array, n: number, size: Uint8Array, weight: Float64Array, phi: Float64Array): void {
+  let masks = 1 << n;
+  let base = 0;
+  let scale = 0;
+  for (let m = 0; m < masks; m++) {
+    const v = value[m]!;
+    const s = size[m]!;
+    const outside = s < n ? weight[s]! : 0;
+    const inside = s > 0 ? weight[s - 1]! : 0;
+    base += v * outside;
+    scale = Math.max(scale, Math.abs(v));
+    value[m] = v * (inside + outside);
   }
-  return sum;
+  const rounding = ROUNDING_SHARE * scale;
+  for (let q = 0; q < n; q++) {
+    masks >>>= 1;
+    let holding = 0;
+    for (let j = 0; j < masks; j++) {
+      const odd = value[2 * j + 1]!;
+      holding += odd;
+      value[j] = value[2 * j]! + odd;
+    }
+    const contribution = holding - base;
+    phi[q] = Math.abs(contribution) <= rounding ? 0 : contribution;
+  }
 }
 
 function binomial(n: number, k: number): number {
