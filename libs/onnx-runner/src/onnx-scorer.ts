@@ -134,6 +134,14 @@ async function probeRun(session: Session, options: ScorerOptions): Promise<strin
  * An ONNX session bound to one bundle: checks the graph against the bundle at load, picks the
  * execution provider, and scores a row-major feature matrix in large batches.
  */
+/** Column `index` of a row-major output `stride` wide into `out` from `at`, as probabilities. */
+function copyProbabilities(data: Float32Array, stride: number, index: number, kind: 'probability' | 'logit', out: Float32Array, at: number, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const v = data[i * stride + index]!;
+    out[at + i] = kind === 'logit' ? 1 / (1 + Math.exp(-v)) : v;
+  }
+}
+
 export class OnnxScorer {
   private constructor(
     private readonly session: Session,
@@ -220,10 +228,8 @@ export class OnnxScorer {
       if (!tensor) throw new ChurnError('MODEL_MISMATCH', `the model returned no output "${outputName}"`);
       const data = tensor.data as Float32Array;
       const stride = tensor.dims.length === 2 ? Number(tensor.dims[1]) : 1;
-      for (let i = 0; i < count; i++) {
-        const v = data[i * stride + probabilityIndex]!;
-        out[start + i] = outputKind === 'logit' ? 1 / (1 + Math.exp(-v)) : v;
-      }
+      if (stride === 1 && outputKind === 'probability') out.set(data.subarray(0, count), start);
+      else copyProbabilities(data, stride, probabilityIndex, outputKind, out, start, count);
       for (const value of Object.values(result)) value.dispose();
     }
     return out;
