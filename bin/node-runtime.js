@@ -7,10 +7,15 @@
 // shard threads. A scoring run keeps one shard thread per core busy, so the helpers only compete
 // with them: measured in docs/decisions.md ("Scoring-only time back to what it was before
 // issues 7 and 8").
+// --wasm-tiering-budget=18000000 (10x V8's default): parquet-wasm's functions move from the
+// baseline compiler (Liftoff) to the optimising one (TurboFan) after ten times the work, so only
+// the really hot ones are recompiled; that compiling otherwise competes with the shard threads
+// for the two cores. 0.93x CPU and 0.95x wall at 1M rows, 0.93x both at 3M (docs/decisions.md,
+// "Against a plain DuckDB + ONNX Runtime pipeline").
 const { spawn } = require('node:child_process');
 
 /** V8 flags for the commands that score shards in worker threads. */
-const SCORING_NODE_FLAGS = Object.freeze(['--single-threaded-gc']);
+const SCORING_NODE_FLAGS = Object.freeze(['--single-threaded-gc', '--wasm-tiering-budget=18000000']);
 
 /**
  * The embedded commands, which score shards in this process. Not `worker`: its name in the queue

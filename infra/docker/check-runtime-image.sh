@@ -62,7 +62,7 @@ node -e '
 step "runtime tree: $(du -sh "$app" | cut -f1), $(ls "$app/node_modules" | wc -l) top-level packages, no dev dependency"
 
 # From the runtime tree alone: another working directory, no NODE_PATH.
-churn() { (cd "$work" && exec env -u NODE_PATH node --single-threaded-gc "$app/bin/churn.js" "$@"); }
+churn() { (cd "$work" && exec env -u NODE_PATH node --single-threaded-gc --wasm-tiering-budget=18000000 "$app/bin/churn.js" "$@"); }
 churn --help | grep -q 'score' || fail "churn --help does not list score"
 churn synth --customers 5000 --as-of 2026-01-15 --out "$work/data" --files 2 --seed 5 >/dev/null 2>&1
 summary=$(churn score --input "$work/data" --output "$work/scores" --device cpu 2>/dev/null | tail -n 1)
@@ -89,10 +89,10 @@ healthy() {
 }
 wport=$(port_of)
 # Started inline, not through churn(): with exec, $! is node itself, which SIGTERM must reach.
-(cd "$work" && exec env -u NODE_PATH node --single-threaded-gc "$app/bin/churn.js" worker --concurrency 1 --device cpu --metrics-port "$wport") 2>"$work/worker.log" &
+(cd "$work" && exec env -u NODE_PATH node --single-threaded-gc --wasm-tiering-budget=18000000 "$app/bin/churn.js" worker --concurrency 1 --device cpu --metrics-port "$wport") 2>"$work/worker.log" &
 pids+=($!)
 pport=$(port_of)
-(cd "$work" && exec env -u NODE_PATH node --single-threaded-gc "$app/bin/churn.js" producer --metrics-port "$pport") 2>"$work/producer.log" &
+(cd "$work" && exec env -u NODE_PATH node --single-threaded-gc --wasm-tiering-budget=18000000 "$app/bin/churn.js" producer --metrics-port "$pport") 2>"$work/producer.log" &
 pids+=($!)
 healthy "$wport" || fail "worker healthcheck on :$wport never passed: $(cat "$work/worker.log")"
 healthy "$pport" || fail "producer healthcheck on :$pport never passed: $(cat "$work/producer.log")"
