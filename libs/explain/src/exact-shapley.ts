@@ -83,7 +83,7 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
           }
         }
       }
-      return (1 << n) - 2;
+      return slotsFor(n);
     },
     fold(row, values, from, baselineValue) {
       const n = differingPlayers(layout, features, row * width, baseline, active);

@@ -130,10 +130,6 @@ async function probeRun(session: Session, options: ScorerOptions): Promise<strin
   }
 }
 
-/**
- * An ONNX session bound to one bundle: checks the graph against the bundle at load, picks the
- * execution provider, and scores a row-major feature matrix in large batches.
- */
 /** Column `index` of a row-major output `stride` wide into `out` from `at`, as probabilities. */
 function copyProbabilities(data: Float32Array, stride: number, index: number, kind: 'probability' | 'logit', out: Float32Array, at: number, count: number): void {
   for (let i = 0; i < count; i++) {
@@ -142,6 +138,10 @@ function copyProbabilities(data: Float32Array, stride: number, index: number, ki
   }
 }
 
+/**
+ * An ONNX session bound to one bundle: checks the graph against the bundle at load, picks the
+ * execution provider, and scores a row-major feature matrix in large batches.
+ */
 export class OnnxScorer {
   private constructor(
     private readonly session: Session,
@@ -228,7 +228,7 @@ export class OnnxScorer {
       if (!tensor) throw new ChurnError('MODEL_MISMATCH', `the model returned no output "${outputName}"`);
       const data = tensor.data as Float32Array;
       const stride = tensor.dims.length === 2 ? Number(tensor.dims[1]) : 1;
-      if (stride === 1 && outputKind === 'probability') out.set(data.subarray(0, count), start);
+      if (stride === 1 && probabilityIndex === 0 && outputKind === 'probability') out.set(data.subarray(0, count), start);
       else copyProbabilities(data, stride, probabilityIndex, outputKind, out, start, count);
       for (const value of Object.values(result)) value.dispose();
     }
