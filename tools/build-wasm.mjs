@@ -6,11 +6,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 /** [source, generated module, exported constant]. */
-const MODULES = [['libs/explain/src/tree-walk.wat', 'libs/explain/src/tree-walk-wasm.ts', 'TREE_WALK_WASM']];
+const MODULES = [
+  ['libs/explain/src/tree-walk.wat', 'libs/explain/src/tree-walk-wasm.ts', 'TREE_WALK_WASM'],
+  ['libs/explain/src/coalition-walk.wat', 'libs/explain/src/coalition-walk-wasm.ts', 'COALITION_WALK_WASM'],
+];
+/** WebAssembly features the sources use (fixed-width SIMD, which Node has had since 16.4). */
+const FEATURES = { simd: true };
 
 const wabt = await wabtInit();
 for (const [source, target, name] of MODULES) {
-  const module = wabt.parseWat(source, readFileSync(source, 'utf8'));
+  const module = wabt.parseWat(source, readFileSync(source, 'utf8'), FEATURES);
   module.validate();
   const base64 = Buffer.from(module.toBinary({}).buffer).toString('base64');
   module.destroy();

@@ -1,5 +1,5 @@
 import { runInChunks, type PerturbationPlan } from './evaluation-chunks';
-import { exactPlan } from './exact-shapley';
+import { exactByNetwork, exactPlan } from './exact-shapley';
 import type { MethodResult, MethodRun } from './explain-method';
 import type { ModelEvaluator } from './explain-types';
 import { logit } from './output-space';
@@ -95,7 +95,11 @@ export async function explainAdaptiveSampling(model: ModelEvaluator, run: Method
         maxActive = Math.max(maxActive, n);
       } else if (closeCall(run, se, row)) more.push(row);
     }
-    const exactRun = await rerun(model, run, exact, (sub) => exactPlan({ ...sub, maxPlayers: Math.max(P, REFINE_EXACT_PLAYERS), maxActive }));
+    const maxPlayers = Math.max(P, REFINE_EXACT_PLAYERS);
+    // A dense network's coalitions come from its walk, written straight into these rows.
+    const exactRun = model.network
+      ? { evaluations: exactByNetwork({ ...common, network: model.network, baselineValue: first.baseline, rows: exact, maxPlayers, maxActive }), evaluateCalls: 0 }
+      : await rerun(model, run, exact, (sub) => exactPlan({ ...sub, maxPlayers, maxActive }));
     const moreRun = await rerun(model, run, more, (sub) => samplingPlan({ ...sub, pairs: pairs * REFINE_PAIRS_FACTOR, seed: options.seed }));
     evaluations += exactRun.evaluations + moreRun.evaluations;
     evaluateCalls += exactRun.evaluateCalls + moreRun.evaluateCalls;

@@ -1,7 +1,8 @@
 import { ChurnError } from '@churn/errors';
 import type { PerturbationPlan } from './evaluation-chunks';
 import { MAX_EXACT_PLAYERS, type ModelOutput } from './explain-types';
-import { logit } from './output-space';
+import { logit, LOGIT_EPSILON } from './output-space';
+import { CoalitionLogits, type DenseNetwork } from './dense-network';
 import { differingPlayers, type PlayerLayout } from './players';
 
 export interface ExactPlanInput {
@@ -35,6 +36,22 @@ function shapleyWeights(n: number): Float64Array {
   return weight;
 }
 
+/** The working arrays of an exact computation over P players. */
+function exactScratch(P: number) {
+  const weights: (Float64Array | undefined)[] = [];
+  const size = new Uint8Array(1 << P);
+  for (let m = 1; m < size.length; m++) size[m] = size[m >>> 1]! + (m & 1);
+  return {
+    weightsFor: (n: number): Float64Array => (weights[n] ??= shapleyWeights(n)),
+    /** Coalition sizes by mask. */
+    size,
+    active: new Int32Array(P),
+    value: new Float64Array(1 << P),
+    phi: new Float64Array(P),
+    activePhi: new Float64Array(P),
+  };
+}
+
 /**
  * Exact Shapley values over all coalitions of players against the baseline. A coalition row takes
  * x on the coalition's features and the baseline elsewhere. Players whose features equal the
@@ -50,15 +67,7 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
   const P = layout.count;
   checkExactPlayers(P, input.maxPlayers);
   const { start, featureOf } = layout;
-  const weights: (Float64Array | undefined)[] = [];
-  const weightsFor = (n: number): Float64Array => (weights[n] ??= shapleyWeights(n));
-  const size = new Uint8Array(1 << P);
-  for (let m = 1; m < size.length; m++) size[m] = size[m >>> 1]! + (m & 1);
-
-  const active = new Int32Array(P);
-  const value = new Float64Array(1 << P);
-  const phi = new Float64Array(P);
-  const activePhi = new Float64Array(P);
+  const { weightsFor, size, active, value, phi, activePhi } = exactScratch(P);
   const slotsFor = (n: number) => (n < 2 ? 0 : (1 << n) - 2);
 
   return {
@@ -103,6 +112,57 @@ export function exactPlan(input: ExactPlanInput): PerturbationPlan {
       return slotsFor(n);
     },
   };
+}
+
+const LOGIT_LIMIT = logit(1 - LOGIT_EPSILON);
+
+export interface NetworkExactInput extends ExactPlanInput {
+  network: DenseNetwork;
+  /** f(baseline) as the model evaluator returned it (probability): the empty coalition's value. */
+  baselineValue: number;
+  /** The rows to explain: a count (rows 0 to count - 1) or a list. */
+  rows: number | readonly number[];
+}
+
+/**
+ * Exact Shapley values as exactPlan computes them, with every coalition's value taken from the
+ * coalition walk over the model's dense network instead of an evaluated row (float32, within
+ * about 1e-7 of ONNX Runtime's values). Contributions add up to the evaluator's f(x) - f(baseline).
+ * Returns the coalitions walked (2^n - 2 per row, as exactPlan counts its evaluations).
+ */
+export function exactByNetwork(input: NetworkExactInput): number {
+  const { layout, width, features, scores, baseline, logitSpace, contributions, network } = input;
+  const P = layout.count;
+  checkExactPlayers(P, input.maxPlayers);
+  const { weightsFor, size, active, value, phi, activePhi } = exactScratch(P);
+  const walker = new CoalitionLogits(network, baseline, Math.min(P, input.maxActive ?? P));
+  const empty = logitSpace ? logit(input.baselineValue) : input.baselineValue;
+  let evaluations = 0;
+  const explainRow = (row: number) => {
+    const x = row * width;
+    const n = differingPlayers(layout, features, x, baseline, active);
+    const full = (1 << n) - 1;
+    const fx = logitSpace ? logit(scores[row]!) : scores[row]!;
+    phi.fill(0);
+    if (n >= 2) {
+      // Every coalition from the walk, the empty and full ones too, so that a player the network
+      // ignores has marginals of exactly 0; then the gap between the walk's f(x) - f(baseline)
+      // (float32) and the evaluator's is spread over the players in proportion to |phi|, as
+      // TreeSHAP does, so contributions add up to the score exactly.
+      const z = walker.logits(n, active, layout.start, layout.featureOf, features, x, baseline);
+      for (let m = 0; m <= full; m++) value[m] = logitSpace ? Math.min(LOGIT_LIMIT, Math.max(-LOGIT_LIMIT, z[m]!)) : 1 / (1 + Math.exp(-z[m]!));
+      const residual = fx - empty - (value[full]! - value[0]!);
+      shapleyFromValues(value, n, size, weightsFor(n), activePhi);
+      let magnitude = 0;
+      for (let q = 0; q < n; q++) magnitude += Math.abs(activePhi[q]!);
+      for (let q = 0; q < n; q++) phi[active[q]!] = activePhi[q]! + (magnitude > 0 ? (residual * Math.abs(activePhi[q]!)) / magnitude : residual / n);
+      evaluations += full - 1;
+    } else if (n === 1) phi[active[0]!] = fx - empty;
+    contributions.set(phi, row * P);
+  };
+  if (typeof input.rows === 'number') for (let row = 0; row < input.rows; row++) explainRow(row);
+  else for (const row of input.rows) explainRow(row);
+  return evaluations;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ExplainMethodName } from '@churn/model-bundle';
 import type { Player } from './players';
+import type { DenseNetwork } from './dense-network';
 import type { TreeEnsemble } from './tree-ensemble';
 
 /** What an evaluator returns: P(churn) per row (a JS model may keep float64). */
@@ -18,6 +19,12 @@ export interface ModelEvaluator {
    * `tree` method explains exactly without evaluating perturbed rows.
    */
   readonly trees?: TreeEnsemble;
+  /**
+   * The model's structure when it is a one-hidden-layer ReLU network (read from its ONNX graph):
+   * exact Shapley values then compute every coalition's value from it (dense-network.ts)
+   * instead of evaluating a row per coalition; f(x) and f(baseline) still come from evaluate().
+   */
+  readonly network?: DenseNetwork;
 }
 
 /**

@@ -15,3 +15,5 @@ export type { ExplanationMethod, MethodRun, MethodResult } from './explain-metho
 export { TREE_NODE_MODES, treeMargin, treeProbability, goesTrue, checkTreeEnsemble } from './tree-ensemble';
 export type { TreeEnsemble, TreeLink, TreeNodeMode } from './tree-ensemble';
 export { TreeShap } from './tree-shap';
+export { checkDenseNetwork } from './dense-network';
+export type { DenseNetwork } from './dense-network';

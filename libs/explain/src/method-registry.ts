@@ -1,7 +1,7 @@
 import { ChurnError } from '@churn/errors';
 import { explainAdaptiveSampling } from './adaptive-sampling';
 import { runInChunks } from './evaluation-chunks';
-import { exactPlan } from './exact-shapley';
+import { exactByNetwork, exactPlan } from './exact-shapley';
 import type { ExplanationMethod, MethodRun } from './explain-method';
 import type { ExplainMethod, ModelEvaluator } from './explain-types';
 import { explainLinear } from './linear-attribution';
@@ -11,6 +11,19 @@ import { explainTrees } from './tree-shap';
 async function chunked(model: ModelEvaluator, run: MethodRun, plan: ReturnType<typeof exactPlan>) {
   const result = await runInChunks(model, plan, run.rows, run.baseline, run.minBatch);
   return { baseValue: run.logitSpace ? logit(result.baseline) : result.baseline, evaluations: result.evaluations, evaluateCalls: result.evaluateCalls };
+}
+
+/** Exact Shapley over a dense network's coalition walk: one evaluate() call, for f(baseline). */
+async function exactOverNetwork(model: ModelEvaluator, run: MethodRun) {
+  const baseline = (await model.evaluate(run.baseline, 1))[0]!;
+  const evaluations = exactByNetwork({
+    ...common(run),
+    network: model.network!,
+    baselineValue: baseline,
+    rows: run.rows,
+    ...(run.options.maxExactPlayers ? { maxPlayers: run.options.maxExactPlayers } : {}),
+  });
+  return { baseValue: run.logitSpace ? logit(baseline) : baseline, evaluations: evaluations + 1, evaluateCalls: 1 };
 }
 
 function common(run: MethodRun) {
@@ -45,7 +58,8 @@ export const exactMethod: ExplanationMethod = {
   auto: false,
   requirement: 'any model',
   supports: () => true,
-  explain: (model, run) => chunked(model, run, exactPlan({ ...common(run), ...(run.options.maxExactPlayers ? { maxPlayers: run.options.maxExactPlayers } : {}) })),
+  explain: (model, run) =>
+    model.network ? exactOverNetwork(model, run) : chunked(model, run, exactPlan({ ...common(run), ...(run.options.maxExactPlayers ? { maxPlayers: run.options.maxExactPlayers } : {}) })),
 };
 
 /** Closed form in logit space (linear-attribution.ts): exact for logistic regression only. */

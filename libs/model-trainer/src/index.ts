@@ -20,4 +20,6 @@ export type { ReferenceProfileOptions, ReferenceProfileResult, ProfileBundleOpti
 export { exportTreeEnsembleOnnx } from './onnx-export';
 export type { TreeExportOptions } from './onnx-export';
 export { readTreeEnsemble } from './onnx-tree-reader';
+export { readDenseNetwork } from './onnx-network-reader';
+export type { NetworkReadResult } from './onnx-network-reader';
 export type { TreeReadResult, TreeOutputSpec } from './onnx-tree-reader';

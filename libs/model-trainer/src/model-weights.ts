@@ -3,22 +3,15 @@
  * the values written into the ONNX initialisers, so the TypeScript forward pass and ONNX Runtime
  * compute the same function.
  */
+import type { DenseNetwork } from '@churn/explain';
 
-/** One hidden ReLU layer and a sigmoid output: p = sigmoid(w2 . relu(W1 x + b1) + b2). */
-export interface MlpWeights {
+/**
+ * One hidden ReLU layer and a sigmoid output: p = sigmoid(w2 . relu(W1 x + b1) + b2), with W1
+ * row-major [hidden][inputs] (the layout of Gemm with transB=1) and float32 biases: the explain
+ * lib's DenseNetwork, which it walks for exact Shapley values once read back from the graph.
+ */
+export interface MlpWeights extends DenseNetwork {
   kind: 'mlp';
-  /** Input width (feature count). */
-  inputs: number;
-  /** Hidden units. */
-  hidden: number;
-  /** Hidden-layer weights, row-major [hidden][inputs] (the layout of Gemm with transB=1). */
-  w1: Float32Array;
-  /** Hidden-layer biases, [hidden]. */
-  b1: Float32Array;
-  /** Output weights, [hidden]. */
-  w2: Float32Array;
-  /** Output bias (a float32 value). */
-  b2: number;
 }
 
 /** Logistic regression: p = sigmoid(w . x + b). */

@@ -1,5 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { TREE_NODE_MODES, type TreeEnsemble, type TreeLink } from '@churn/explain';
+import { decodeGraph, fedByGraphInput, producerOf } from './onnx-graph';
 
 /** Which output of the graph is P(churn), as the bundle's model section says. */
 export interface TreeOutputSpec {
@@ -122,31 +123,6 @@ function buildNodes(attrs: Attributes, featureCount: number, leaf: (key: string)
   return { featureCount, feature, threshold, mode, missingTrue, trueChild, falseChild, leafValue, roots, base, link };
 }
 
-/** Follows Identity nodes back from a tensor to the node producing it. */
-function producerOf(graph: onnx.IGraphProto, tensor: string): { node: onnx.INodeProto; output: number } | undefined {
-  let name = tensor;
-  for (let hops = 0; hops < 16; hops++) {
-    const node = (graph.node ?? []).find((n) => (n.output ?? []).includes(name));
-    if (!node) return undefined;
-    if (node.opType !== 'Identity') return { node, output: (node.output ?? []).indexOf(name) };
-    name = node.input?.[0] ?? '';
-  }
-  return undefined;
-}
-
-/** Whether `tensor` is the graph input, possibly through Identity or a Cast to float. */
-function fedByGraphInput(graph: onnx.IGraphProto, tensor: string): boolean {
-  const inputs = new Set((graph.input ?? []).map((i) => i.name));
-  let name = tensor;
-  for (let hops = 0; hops < 16; hops++) {
-    if (inputs.has(name)) return true;
-    const node = (graph.node ?? []).find((n) => (n.output ?? []).includes(name));
-    if (!node || (node.opType !== 'Identity' && node.opType !== 'Cast')) return false;
-    name = node.input?.[0] ?? '';
-  }
-  return false;
-}
-
 function readRegressor(node: onnx.INodeProto, featureCount: number, link: TreeLink): TreeEnsemble | string {
   const attrs = new Attributes(node);
   const targets = attrs.int('n_targets') ?? 1;
@@ -208,14 +184,8 @@ function readClassifier(node: onnx.INodeProto, featureCount: number, column: num
  * sampling).
  */
 export function readTreeEnsemble(modelBytes: Uint8Array, output: TreeOutputSpec, featureCount: number): TreeReadResult {
-  let model: onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(modelBytes);
-  } catch (cause) {
-    return { unsupported: `the model does not decode as ONNX (${(cause as Error).message})` };
-  }
-  const graph = model.graph;
-  if (!graph) return { unsupported: 'the model has no graph' };
+  const graph = decodeGraph(modelBytes);
+  if (typeof graph === 'string') return { unsupported: graph };
   const result = ((): TreeEnsemble | string => {
     let produced = producerOf(graph, output.name);
     let link: TreeLink = output.kind === 'logit' ? 'logistic' : 'identity';

@@ -1,7 +1,7 @@
 import { ChurnError } from '@churn/errors';
-import { baselineVector, parsePolicy, playersOf, resolveExplanationMethod, type ExplainPolicy, type ModelEvaluator, type Player, type TreeEnsemble } from '@churn/explain';
+import { baselineVector, parsePolicy, playersOf, resolveExplanationMethod, type DenseNetwork, type ExplainPolicy, type ModelEvaluator, type Player, type TreeEnsemble } from '@churn/explain';
 import type { BundleManifest } from '@churn/model-bundle';
-import { readTreeEnsemble } from '@churn/model-trainer';
+import { readDenseNetwork, readTreeEnsemble } from '@churn/model-trainer';
 import type { RunSettings } from './run-settings';
 
 /** The run's explanation settings, compiled for scoring: policy, method, players and baseline. */
@@ -18,6 +18,14 @@ export interface ExplainConfig {
   baseline: Float32Array;
   /** The model as a tree ensemble, when its graph is one the tree method reads. */
   trees?: TreeEnsemble;
+  /** The model as a one-hidden-layer ReLU network, when its graph is one (exact Shapley walks it). */
+  network?: DenseNetwork;
+}
+
+/** The model's dense network, if its graph is a one-hidden-layer ReLU network; else undefined. */
+export function modelNetworkOf(manifest: BundleManifest, modelBytes: Uint8Array): DenseNetwork | undefined {
+  const read = readDenseNetwork(modelBytes, manifest.model.output, manifest.features.length);
+  return 'network' in read ? read.network : undefined;
 }
 
 /**
@@ -42,7 +50,7 @@ export function modelTreesOf(manifest: BundleManifest, modelBytes: Uint8Array): 
 }
 
 /** Compiles a run's resolved explanation settings against its bundle and model. */
-export function explainConfigOf(manifest: BundleManifest, settings: RunSettings['explain'], trees?: TreeEnsemble): ExplainConfig {
+export function explainConfigOf(manifest: BundleManifest, settings: RunSettings['explain'], trees?: TreeEnsemble, network?: DenseNetwork): ExplainConfig {
   const policy = parsePolicy(settings.policy, manifest.riskBands.map((b) => b.name));
   // The method is resolved against what the model is (a tree ensemble or not), before any shard.
   const probe: ModelEvaluator = { featureCount: manifest.features.length, evaluate: () => Promise.reject(new Error('not evaluated')), ...(trees ? { trees } : {}) };
@@ -57,5 +65,6 @@ export function explainConfigOf(manifest: BundleManifest, settings: RunSettings[
     players: playersOf(manifest.features),
     baseline: policy.kind === 'none' ? new Float32Array(0) : baselineVector(manifest, settings.baseline),
     ...(trees ? { trees } : {}),
+    ...(network ? { network } : {}),
   };
 }

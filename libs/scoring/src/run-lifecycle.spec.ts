@@ -99,6 +99,8 @@ describe('the run lifecycle', () => {
       const output = path.join(dir, 'by-hand');
       const { plan, bundle } = await planRun(store, request({ output, overrides: { shardRows: 1000 } }));
       const ctx = await createScoringContext({ store, bundle, run: shardRunOf(plan, 1) });
+      // The committed MLP's graph is a ReLU network: exact Shapley values walk it (dense-network.ts).
+      expect([ctx.explain.network?.inputs, ctx.explain.network?.hidden]).toEqual([bundle.manifest.features.length, 48]);
       const progress: number[] = [];
       const outcomes = [];
       for (const shard of plan.shards) outcomes.push(await scoreShard(ctx, shard, (rows) => progress.push(rows)));

@@ -4,7 +4,7 @@ import { modelIoOf, type LoadedBundle } from '@churn/model-bundle';
 import type { ObjectStore } from '@churn/object-store';
 import { DEVICES, OnnxScorer, type ResolvedDevice } from '@churn/onnx-runner';
 import { tableLayout, type AttemptStaging, type RunIdentity } from '@churn/warehouse';
-import { explainConfigOf, modelTreesOf, type ExplainConfig } from './explain-config';
+import { explainConfigOf, modelNetworkOf, modelTreesOf, type ExplainConfig } from './explain-config';
 import type { RunPlan } from './run-plan';
 import { runSettingsSchema } from './run-settings';
 
@@ -79,7 +79,8 @@ export async function createScoringContext(options: ScoringContextOptions): Prom
   const { manifest } = options.bundle;
   const { run } = options;
   const pipeline = compileFeaturePipeline(manifest.features);
-  const explain = explainConfigOf(manifest, run.settings.explain, modelTreesOf(manifest, options.bundle.modelBytes));
+  const { modelBytes } = options.bundle;
+  const explain = explainConfigOf(manifest, run.settings.explain, modelTreesOf(manifest, modelBytes), modelNetworkOf(manifest, modelBytes));
   const scorer = await OnnxScorer.create({
     modelBytes: options.bundle.modelBytes,
     ...modelIoOf(manifest),

@@ -59,7 +59,12 @@ export async function explainShard(ctx: ScoringContext, scored: ScoredRows): Pro
     scores[j] = scored.scores[i]!;
     tableRows[j] = scored.rows[i]!;
   });
-  const evaluator: ModelEvaluator = { featureCount: F, evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows), ...(explain.trees ? { trees: explain.trees } : {}) };
+  const evaluator: ModelEvaluator = {
+    featureCount: F,
+    evaluate: (matrix, rows) => ctx.scorer.score(matrix, rows),
+    ...(explain.trees ? { trees: explain.trees } : {}),
+    ...(explain.network ? { network: explain.network } : {}),
+  };
   // Ids are decoded only for the explained rows (scored rows always have one), and only for a
   // method that seeds rows by their id (sampling).
   const rowKeys = resolveExplanationMethod(explain.method, evaluator).usesRowKeys
