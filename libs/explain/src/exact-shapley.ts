@@ -134,6 +134,7 @@ export function exactByNetwork(input: NetworkExactInput): number {
   const { layout, width, features, scores, baseline, logitSpace, contributions, network } = input;
   const P = layout.count;
   checkExactPlayers(P, input.maxPlayers);
+  if (input.rows === 0 || (typeof input.rows !== 'number' && input.rows.length === 0)) return 0;
   const { weightsFor, size, active, value, phi, activePhi } = exactScratch(P);
   const walker = new CoalitionLogits(network, baseline, Math.min(P, input.maxActive ?? P));
   const empty = logitSpace ? logit(input.baselineValue) : input.baselineValue;
