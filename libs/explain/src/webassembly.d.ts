@@ -1,6 +1,6 @@
 /**
- * The part of the WebAssembly JavaScript API that the TreeSHAP walk uses. Node has the global,
- * but TypeScript declares it only in the DOM libs, which no project here loads.
+ * The part of the WebAssembly JavaScript API that the TreeSHAP and coalition walks use. Node has
+ * the global, but TypeScript declares it only in the DOM libs, which no project here loads.
  */
 declare namespace WebAssembly {
   class Module {
