@@ -50,7 +50,8 @@ type WalkFunction = (n: number, h4: number, delta: number, levels: number, h0: n
  */
 export class CoalitionLogits {
   private readonly walk: WalkFunction;
-  private readonly memory: WebAssembly.Memory;
+  /** The module's memory as floats; it grows only in the constructor, so the view stays valid. */
+  private readonly floats: Float32Array;
   /** Hidden units rounded up to whole f32x4 vectors (padding lanes have zero weights). */
   private readonly lanes: number;
   private readonly stride: number;
@@ -69,7 +70,6 @@ export class CoalitionLogits {
     if (!(memory instanceof WebAssembly.Memory) || typeof walk !== 'function') {
       throw new ChurnError('INTERNAL', 'the coalition walk module lacks its exports (memory, walk); rebuild it with npm run build:wasm');
     }
-    this.memory = memory;
     this.walk = walk as WalkFunction;
     this.lanes = Math.ceil(hidden / 4) * 4;
     this.stride = this.lanes * 4;
@@ -86,6 +86,7 @@ export class CoalitionLogits {
     this.columns = new Float32Array(inputs * this.lanes);
     for (let j = 0; j < hidden; j++) for (let f = 0; f < inputs; f++) this.columns[f * this.lanes + j] = w1[j * inputs + f]!;
     const floats = new Float32Array(memory.buffer);
+    this.floats = floats;
     for (let j = 0; j < hidden; j++) {
       let z = b1[j]!;
       for (let f = 0; f < inputs; f++) z += w1[j * inputs + f]! * baseline[f]!;
@@ -100,8 +101,7 @@ export class CoalitionLogits {
    * and returns their logits (a view of the module's memory, valid until the next call).
    */
   logits(n: number, players: Int32Array, start: Int32Array, featureOf: Int32Array, features: Float32Array, offset: number, baseline: Float32Array): Float32Array {
-    const floats = new Float32Array(this.memory.buffer);
-    const { lanes, columns } = this;
+    const { floats, lanes, columns } = this;
     for (let t = 0; t < n; t++) {
       const column = (this.at.delta + t * this.stride) / 4;
       floats.fill(0, column, column + lanes);

@@ -1,5 +1,9 @@
 import { onnx } from 'onnx-proto';
 
+type Long = { toString(): string };
+/** An int64 field as protobufjs decodes it (a number, or a Long for large values) as a number. */
+export const num = (v: number | Long): number => (typeof v === 'number' ? v : Number(v.toString()));
+
 /** A model's graph, or why there is none to read. */
 export function decodeGraph(modelBytes: Uint8Array): onnx.IGraphProto | string {
   let model: onnx.ModelProto;

@@ -1,13 +1,10 @@
 import { onnx } from 'onnx-proto';
 import { checkDenseNetwork, type DenseNetwork } from '@churn/explain';
-import { decodeGraph, fedByGraphInput, producerOf } from './onnx-graph';
+import { decodeGraph, fedByGraphInput, num, producerOf } from './onnx-graph';
 import type { TreeOutputSpec } from './onnx-tree-reader';
 
 /** A dense network read from a graph, or why the graph is not one. */
 export type NetworkReadResult = { network: DenseNetwork } | { unsupported: string };
-
-type Long = { toString(): string };
-const num = (v: number | Long): number => (typeof v === 'number' ? v : Number(v.toString()));
 
 /** A float32 initializer's values and dimensions, from `floatData` or little-endian `rawData`. */
 function initializer(graph: onnx.IGraphProto, name: string): { dims: number[]; values: Float32Array } | undefined {

@@ -1,6 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { TREE_NODE_MODES, type TreeEnsemble, type TreeLink } from '@churn/explain';
-import { decodeGraph, fedByGraphInput, producerOf } from './onnx-graph';
+import { decodeGraph, fedByGraphInput, num, producerOf } from './onnx-graph';
 
 /** Which output of the graph is P(churn), as the bundle's model section says. */
 export interface TreeOutputSpec {
@@ -12,9 +12,6 @@ export interface TreeOutputSpec {
 
 /** A tree ensemble read from a graph, or why the graph is not one the tree method can read. */
 export type TreeReadResult = { trees: TreeEnsemble } | { unsupported: string };
-
-type Long = { toString(): string };
-const num = (v: number | Long): number => (typeof v === 'number' ? v : Number(v.toString()));
 
 class Attributes {
   private readonly byName: Map<string, onnx.IAttributeProto>;

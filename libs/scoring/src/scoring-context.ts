@@ -80,7 +80,10 @@ export async function createScoringContext(options: ScoringContextOptions): Prom
   const { run } = options;
   const pipeline = compileFeaturePipeline(manifest.features);
   const { modelBytes } = options.bundle;
-  const explain = explainConfigOf(manifest, run.settings.explain, modelTreesOf(manifest, modelBytes), modelNetworkOf(manifest, modelBytes));
+  const trees = modelTreesOf(manifest, modelBytes);
+  // A tree ensemble is not a network, and a run that explains nothing has no coalitions to walk.
+  const network = trees || run.settings.explain.policy === 'none' ? undefined : modelNetworkOf(manifest, modelBytes);
+  const explain = explainConfigOf(manifest, run.settings.explain, trees, network);
   const scorer = await OnnxScorer.create({
     modelBytes: options.bundle.modelBytes,
     ...modelIoOf(manifest),
