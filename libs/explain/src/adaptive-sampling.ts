@@ -4,7 +4,7 @@ import type { MethodResult, MethodRun } from './explain-method';
 import type { ModelEvaluator } from './explain-types';
 import { logit } from './output-space';
 import { differingPlayers } from './players';
-import { samplingPlan } from './sampling-shapley';
+import { samplingByNetwork, samplingPlan } from './sampling-shapley';
 
 /** A row is refined when another actionable player is within this many standard errors of its first reason. */
 export const REFINE_Z = 2;
@@ -77,7 +77,16 @@ export async function explainAdaptiveSampling(model: ModelEvaluator, run: Method
   const P = layout.count;
   const se = new Float32Array(run.rows * P);
   const common = { layout, width, features, scores, baseline, logitSpace, contributions };
-  const first = await runInChunks(model, samplingPlan({ ...common, rowKeys, pairs, seed: options.seed, standardErrors: se }), run.rows, baseline, run.minBatch);
+  const { network } = model;
+  const firstPlan = { ...common, rowKeys, pairs, seed: options.seed, standardErrors: se };
+  // A dense network's walks come from its weights (one evaluate() call, for f(baseline)); any
+  // other model's points are evaluated in chunks, the baseline row riding along.
+  const first = network
+    ? await (async () => {
+        const baselineValue = (await model.evaluate(baseline, 1))[0]!;
+        return { baseline: baselineValue, evaluations: 1 + samplingByNetwork({ ...firstPlan, network, baselineValue, rows: run.rows }), evaluateCalls: 1 };
+      })()
+    : await runInChunks(model, samplingPlan(firstPlan), run.rows, baseline, run.minBatch);
   let evaluations = first.evaluations;
   let evaluateCalls = first.evaluateCalls;
   if (options.refine !== false) {
@@ -96,11 +105,14 @@ export async function explainAdaptiveSampling(model: ModelEvaluator, run: Method
       } else if (closeCall(run, se, row)) more.push(row);
     }
     const maxPlayers = Math.max(P, REFINE_EXACT_PLAYERS);
-    // A dense network's coalitions come from its walk, written straight into these rows.
-    const exactRun = model.network
-      ? { evaluations: exactByNetwork({ ...common, network: model.network, baselineValue: first.baseline, rows: exact, maxPlayers, maxActive }), evaluateCalls: 0 }
+    // A dense network's coalitions and walks come from its weights, written straight into these rows.
+    const morePairs = pairs * REFINE_PAIRS_FACTOR;
+    const exactRun = network
+      ? { evaluations: exactByNetwork({ ...common, network, baselineValue: first.baseline, rows: exact, maxPlayers, maxActive }), evaluateCalls: 0 }
       : await rerun(model, run, exact, (sub) => exactPlan({ ...sub, maxPlayers, maxActive }));
-    const moreRun = await rerun(model, run, more, (sub) => samplingPlan({ ...sub, pairs: pairs * REFINE_PAIRS_FACTOR, seed: options.seed }));
+    const moreRun = network
+      ? { evaluations: samplingByNetwork({ ...common, rowKeys, pairs: morePairs, seed: options.seed, network, baselineValue: first.baseline, rows: more }), evaluateCalls: 0 }
+      : await rerun(model, run, more, (sub) => samplingPlan({ ...sub, pairs: morePairs, seed: options.seed }));
     evaluations += exactRun.evaluations + moreRun.evaluations;
     evaluateCalls += exactRun.evaluateCalls + moreRun.evaluateCalls;
   }

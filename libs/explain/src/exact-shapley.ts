@@ -135,8 +135,9 @@ export function exactByNetwork(input: NetworkExactInput): number {
   const P = layout.count;
   checkExactPlayers(P, input.maxPlayers);
   if (input.rows === 0 || (typeof input.rows !== 'number' && input.rows.length === 0)) return 0;
-  const { weightsFor, size, active, value, phi, activePhi } = exactScratch(P);
-  const walker = new CoalitionLogits(network, baseline, Math.min(P, input.maxActive ?? P));
+  const { weightsFor, size, active, phi, activePhi } = exactScratch(P);
+  const players = Math.min(P, input.maxActive ?? P);
+  const walker = new CoalitionLogits(network, baseline, { columns: players, walkPlayers: players });
   const empty = logitSpace ? logit(input.baselineValue) : input.baselineValue;
   let evaluations = 0;
   const explainRow = (row: number) => {
@@ -150,8 +151,8 @@ export function exactByNetwork(input: NetworkExactInput): number {
       // ignores has marginals of exactly 0; then the gap between the walk's f(x) - f(baseline)
       // (float32) and the evaluator's is spread over the players in proportion to |phi|, as
       // TreeSHAP does, so contributions add up to the score exactly.
-      const z = walker.logits(n, active, layout.start, layout.featureOf, features, x, baseline);
-      for (let m = 0; m <= full; m++) value[m] = logitSpace ? Math.min(LOGIT_LIMIT, Math.max(-LOGIT_LIMIT, z[m]!)) : 1 / (1 + Math.exp(-z[m]!));
+      walker.logits(n, active, layout.start, layout.featureOf, features, x, baseline);
+      const value = walker.values(logitSpace, LOGIT_LIMIT);
       const residual = fx - empty - (value[full]! - value[0]!);
       shapleyFromValues(value, n, size, weightsFor(n), activePhi);
       let magnitude = 0;
