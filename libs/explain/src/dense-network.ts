@@ -43,6 +43,7 @@ function coalitionWalkModule(): WebAssembly.Module {
 type WalkFunction = (n: number, h4: number, delta: number, levels: number, h0: number, zero: number, ptr: number, w2: number, b2: number, out: number) => void;
 type ChainFunction = (h4: number, delta: number, orders: number, walks: number, steps: number, h0: number, h: number, w2: number, b2: number, out: number) => void;
 type ValuesFunction = (src: number, count: number, dst: number, logit: number, limit: number) => void;
+type ShapleyFunction = (n: number, value: number, coef: number, outside: number, phi: number, share: number) => void;
 
 /** What a walker is sized for. */
 export interface WalkSize {
@@ -74,6 +75,9 @@ export class CoalitionLogits {
   private readonly walk: WalkFunction;
   private readonly chain: ChainFunction;
   private readonly toValues: ValuesFunction;
+  private readonly fold: ShapleyFunction;
+  /** The player count whose weights are in the coef and outside tables. */
+  private weightsOf = -1;
   /** The module's memory as floats, ints and doubles; it grows only in the constructor, so the views stay valid. */
   private readonly floats: Float32Array;
   private readonly ints: Int32Array;
@@ -83,7 +87,7 @@ export class CoalitionLogits {
   private readonly stride: number;
   /** How many logits the out and values regions hold. */
   private readonly slots: number;
-  private readonly at: { delta: number; levels: number; h0: number; zero: number; ptr: number; w2: number; orders: number; out: number; values: number };
+  private readonly at: { delta: number; levels: number; h0: number; zero: number; ptr: number; w2: number; orders: number; coef: number; outside: number; phi: number; out: number; values: number };
   /** inputs x lanes: column f of W1 (the hidden units' weights on input f), padded. */
   private readonly columns: Float32Array;
   /** Logits written by the last logits or chainLogits call. */
@@ -97,10 +101,11 @@ export class CoalitionLogits {
     const { columns: maxPlayers, walkPlayers = 0, chainPoints = 0 } = size;
     const { inputs, hidden, w1, b1 } = network;
     const instance = new WebAssembly.Instance(coalitionWalkModule(), {});
-    const { memory, walk, chain, values } = instance.exports;
-    if (!(memory instanceof WebAssembly.Memory) || typeof walk !== 'function' || typeof chain !== 'function' || typeof values !== 'function') {
-      throw new ChurnError('INTERNAL', 'the coalition walk module lacks its exports (memory, walk, chain, values); rebuild it with npm run build:wasm');
+    const { memory, walk, chain, values, shapley } = instance.exports;
+    if (!(memory instanceof WebAssembly.Memory) || [walk, chain, values, shapley].some((f) => typeof f !== 'function')) {
+      throw new ChurnError('INTERNAL', 'the coalition walk module lacks its exports (memory, walk, chain, values, shapley); rebuild it with npm run build:wasm');
     }
+    this.fold = shapley as ShapleyFunction;
     this.walk = walk as WalkFunction;
     this.chain = chain as ChainFunction;
     this.toValues = values as ValuesFunction;
@@ -117,12 +122,15 @@ export class CoalitionLogits {
     const ptr = zero + this.stride;
     const w2 = ptr + align((maxPlayers + 1) * 4);
     const orders = w2 + this.stride;
-    const out = orders + align(4 * Math.max(1, chainPoints));
+    const coef = orders + align(4 * Math.max(1, chainPoints));
+    const outside = coef + align(8 * (maxPlayers + 1));
+    const phi = outside + align(8 * (maxPlayers + 1));
+    const out = phi + align(8 * Math.max(1, maxPlayers));
     const valuesAt = out + 4 * this.slots;
     const top = valuesAt + 8 * this.slots;
     const missing = top - memory.buffer.byteLength;
     if (missing > 0) memory.grow(Math.ceil(missing / 65_536));
-    this.at = { delta, levels, h0, zero, ptr, w2, orders, out, values: valuesAt };
+    this.at = { delta, levels, h0, zero, ptr, w2, orders, coef, outside, phi, out, values: valuesAt };
     this.columns = new Float32Array(inputs * this.lanes);
     for (let j = 0; j < hidden; j++) for (let f = 0; f < inputs; f++) this.columns[f * this.lanes + j] = w1[j * inputs + f]!;
     const floats = new Float32Array(memory.buffer);
@@ -186,6 +194,26 @@ export class CoalitionLogits {
     this.chain(this.lanes / 4, delta, ordersAt, walks, steps, h0, levels, w2, this.network.b2, out);
     this.written = points;
     return this.floats.subarray(out / 4, out / 4 + points);
+  }
+
+  /**
+   * The Shapley values of the n players of the last `logits` call from the coalition values of
+   * the last `values` call (which it overwrites), into phi[0..n): exact-shapley.ts's fold in
+   * WebAssembly, two masks at a time. `weight[s]` is the Shapley weight of a coalition of size
+   * s < n; values within `share` of the largest |value| are written as 0.
+   */
+  shapley(n: number, weight: Float64Array, share: number, phi: Float64Array): void {
+    const { values, coef, outside, phi: phiAt } = this.at;
+    if (this.weightsOf !== n) {
+      for (let s = 0; s <= n; s++) {
+        const out = s < n ? weight[s]! : 0;
+        this.doubles[outside / 8 + s] = out;
+        this.doubles[coef / 8 + s] = out + (s > 0 ? weight[s - 1]! : 0);
+      }
+      this.weightsOf = n;
+    }
+    this.fold(n, values, coef, outside, phiAt, share);
+    phi.set(this.doubles.subarray(phiAt / 8, phiAt / 8 + n));
   }
 
   /**

@@ -135,7 +135,7 @@ export function exactByNetwork(input: NetworkExactInput): number {
   const P = layout.count;
   checkExactPlayers(P, input.maxPlayers);
   if (input.rows === 0 || (typeof input.rows !== 'number' && input.rows.length === 0)) return 0;
-  const { weightsFor, size, active, phi, activePhi } = exactScratch(P);
+  const { weightsFor, active, phi, activePhi } = exactScratch(P);
   const players = Math.min(P, input.maxActive ?? P);
   const walker = new CoalitionLogits(network, baseline, { columns: players, walkPlayers: players });
   const empty = logitSpace ? logit(input.baselineValue) : input.baselineValue;
@@ -154,7 +154,7 @@ export function exactByNetwork(input: NetworkExactInput): number {
       walker.logits(n, active, layout.start, layout.featureOf, features, x, baseline);
       const value = walker.values(logitSpace, LOGIT_LIMIT);
       const residual = fx - empty - (value[full]! - value[0]!);
-      shapleyFromValues(value, n, size, weightsFor(n), activePhi);
+      walker.shapley(n, weightsFor(n), ROUNDING_SHARE, activePhi);
       let magnitude = 0;
       for (let q = 0; q < n; q++) magnitude += Math.abs(activePhi[q]!);
       for (let q = 0; q < n; q++) phi[active[q]!] = activePhi[q]! + (magnitude > 0 ? (residual * Math.abs(activePhi[q]!)) / magnitude : residual / n);
